@@ -1,0 +1,147 @@
+"""Outgoing event types, group names, and the event log append + after-commit doorbell.
+
+Frames are serialised once here, at broadcast time, so each server process only forwards text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from livechat.models import Dialogue, DialogueEvent
+
+logger = logging.getLogger(__name__)
+
+QUESTION_SUBMITTED = "question.submitted"
+QUESTION_PUBLISHED = "question.published"
+QUESTION_REJECTED = "question.rejected"
+QUESTION_EDITED = "question.edited"
+QUESTION_MERGED = "question.merged"
+QUESTION_TAGGED = "question.tagged"
+QUESTION_FORWARDED = "question.forwarded"
+QUESTION_REORDERED = "question.reordered"
+QUESTION_ON_AIR = "question.on_air"
+QUESTION_OFF_AIR = "question.off_air"
+QUESTION_ANSWER_STATE_CHANGED = "question.answer_state_changed"
+QUESTION_UPVOTED = "question.upvoted"
+ANSWER_POSTED = "answer.posted"
+DIALOGUE_STATUS_CHANGED = "dialogue.status_changed"
+
+ALL_EVENTS = (
+    QUESTION_SUBMITTED,
+    QUESTION_PUBLISHED,
+    QUESTION_REJECTED,
+    QUESTION_EDITED,
+    QUESTION_MERGED,
+    QUESTION_TAGGED,
+    QUESTION_FORWARDED,
+    QUESTION_REORDERED,
+    QUESTION_ON_AIR,
+    QUESTION_OFF_AIR,
+    QUESTION_ANSWER_STATE_CHANGED,
+    QUESTION_UPVOTED,
+    ANSWER_POSTED,
+    DIALOGUE_STATUS_CHANGED,
+)
+
+# The channel-layer message type the per-process hub listens for.
+DOORBELL = "dialogue.doorbell"
+
+
+def group_name(dialogue_id: int) -> str:
+    """The channel-layer group of one dialogue: one member per server process, not per viewer."""
+    return f"dialogue.{int(dialogue_id)}"
+
+
+def frame_text(*, seq: int, event_type: str, data: dict[str, Any]) -> str:
+    return json.dumps(
+        {"type": "event", "seq": seq, "event": event_type, "data": data},
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def staff_frame(event: DialogueEvent) -> str:
+    return frame_text(seq=event.seq, event_type=event.type, data=event.data)
+
+
+def public_frame(event: DialogueEvent) -> str | None:
+    if event.public_seq is None:
+        return None
+    return frame_text(seq=event.public_seq, event_type=event.type, data=event.public_data or {})
+
+
+def event_append(
+    *,
+    dialogue_id: int,
+    event_type: str,
+    data: dict[str, Any],
+    public_data: dict[str, Any] | None = None,
+) -> DialogueEvent:
+    """Append one event to the dialogue's log and ring the doorbell after commit.
+
+    Must run inside the service's transaction: the dialogue row is locked so `seq` (and
+    `public_seq` when `public_data` is given) rise by exactly one, with no gap, and an event is
+    never broadcast for a change that rolled back.
+    """
+    if event_type not in ALL_EVENTS:
+        raise ValueError(f"unknown event type {event_type!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_append must run inside the transaction of the change")
+    dialogue = (
+        Dialogue.objects.select_for_update().only("last_seq", "last_public_seq").get(pk=dialogue_id)
+    )
+    dialogue.last_seq += 1
+    update_fields = ["last_seq"]
+    public_seq = None
+    if public_data is not None:
+        dialogue.last_public_seq += 1
+        public_seq = dialogue.last_public_seq
+        update_fields.append("last_public_seq")
+    Dialogue.objects.filter(pk=dialogue_id).update(
+        **{field: getattr(dialogue, field) for field in update_fields}
+    )
+    # Round-trip through JSON now so what is stored equals what is sent and replayed.
+    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    if public_data is not None:
+        public_data = json.loads(json.dumps(public_data, cls=DjangoJSONEncoder))
+    event = DialogueEvent.objects.create(
+        dialogue_id=dialogue_id,
+        seq=dialogue.last_seq,
+        public_seq=public_seq,
+        type=event_type,
+        data=data,
+        public_data=public_data,
+    )
+    transaction.on_commit(lambda: doorbell_ring(event))
+    return event
+
+
+def doorbell_ring(event: DialogueEvent) -> None:
+    """Tell every server process (one group member each) about a committed event.
+
+    A failure here loses nothing: the event is in the database and clients catch up through
+    `?after=`, or the next event's gap makes each process fetch what it missed.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {
+        "type": DOORBELL,
+        "dialogue_id": event.dialogue_id,
+        "seq": event.seq,
+        "public_seq": event.public_seq,
+        "staff": staff_frame(event),
+        "public": public_frame(event),
+    }
+    try:
+        async_to_sync(layer.group_send)(group_name(event.dialogue_id), message)
+    except Exception:  # the doorbell is best-effort by design; the log is the truth
+        logger.exception("doorbell for dialogue %s seq %s failed", event.dialogue_id, event.seq)

@@ -1,0 +1,145 @@
+"""Incoming WebSocket frames: the allowed actions and the validation of their fields.
+
+A client's `type` is looked up here and nowhere else; it never reaches the channel layer or a
+consumer handler name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from consult.errors import Invalid
+
+MAX_FRAME_CHARS = 16_384
+
+INT = "int"
+STR = "str"
+INT_LIST = "int_list"
+OPT_INT = "opt_int"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    staff_only: bool
+    fields: dict[str, str]
+    optional: frozenset[str] = frozenset()
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("ping", False, {}),
+        Action("upvote", False, {"question_id": INT}),
+        Action("approve", True, {"question_id": INT, "version": OPT_INT}, frozenset({"version"})),
+        Action(
+            "reject",
+            True,
+            {"question_id": INT, "reason_id": INT, "note": STR, "version": OPT_INT},
+            frozenset({"note", "version"}),
+        ),
+        Action(
+            "edit",
+            True,
+            {"question_id": INT, "body": STR, "version": OPT_INT},
+            frozenset({"version"}),
+        ),
+        Action(
+            "merge",
+            True,
+            {"question_id": INT, "source_ids": INT_LIST, "version": OPT_INT},
+            frozenset({"version"}),
+        ),
+        Action(
+            "tag",
+            True,
+            {"question_id": INT, "topic": STR, "version": OPT_INT},
+            frozenset({"version"}),
+        ),
+        Action(
+            "forward",
+            True,
+            {"question_id": INT, "leader_id": OPT_INT, "version": OPT_INT},
+            frozenset({"version", "leader_id"}),
+        ),
+        Action("reorder", True, {"ordered_ids": INT_LIST}),
+        Action("on_air", True, {"question_id": INT, "version": OPT_INT}, frozenset({"version"})),
+        Action("off_air", True, {}),
+        Action(
+            "mark_answered_live",
+            True,
+            {"question_id": INT, "version": OPT_INT},
+            frozenset({"version"}),
+        ),
+        Action(
+            "mark_written", True, {"question_id": INT, "version": OPT_INT}, frozenset({"version"})
+        ),
+        Action(
+            "answer",
+            True,
+            {"question_id": INT, "body": STR, "leader_id": OPT_INT},
+            frozenset({"leader_id"}),
+        ),
+        Action("set_status", True, {"status": STR}),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    action: Action
+    request_id: str
+    args: dict[str, Any]
+
+
+def _field(name: str, kind: str, value: Any) -> Any:
+    if kind in (INT, OPT_INT):
+        if value is None and kind == OPT_INT:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"'{name}' phải là số nguyên.", fields={name: "Phải là số nguyên."})
+        return value
+    if kind == STR:
+        if not isinstance(value, str):
+            raise Invalid(f"'{name}' phải là chuỗi ký tự.", fields={name: "Phải là chuỗi ký tự."})
+        return value
+    if kind == INT_LIST:
+        if (
+            not isinstance(value, list)
+            or len(value) > 1000
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            raise Invalid(f"'{name}' phải là danh sách số nguyên.", fields={name: "Không hợp lệ."})
+        return value
+    raise AssertionError(kind)
+
+
+def frame_parse(text: str | None) -> ClientFrame:
+    """Parse and validate one client frame; raise Invalid with a clear message otherwise."""
+    if text is None:
+        raise Invalid("Chỉ nhận khung văn bản JSON.", code="bad_frame")
+    if len(text) > MAX_FRAME_CHARS:
+        raise Invalid("Khung dữ liệu quá lớn.", code="too_large")
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise Invalid("Khung dữ liệu không phải JSON hợp lệ.", code="bad_json") from exc
+    if not isinstance(payload, dict):
+        raise Invalid("Khung dữ liệu phải là một đối tượng JSON.", code="bad_frame")
+    request_id = payload.get("request_id", "")
+    if not isinstance(request_id, str) or len(request_id) > 64:
+        raise Invalid("request_id không hợp lệ.", code="bad_frame")
+    action = ACTIONS.get(payload.get("type")) if isinstance(payload.get("type"), str) else None
+    if action is None:
+        raise Invalid("Thao tác không được hỗ trợ.", code="unknown_action")
+    args: dict[str, Any] = {}
+    for name, kind in action.fields.items():
+        if name not in payload:
+            if name in action.optional:
+                args[name] = None
+                continue
+            raise Invalid(f"Thiếu trường '{name}'.", fields={name: "Bắt buộc."})
+        args[name] = _field(name, kind, payload[name])
+    return ClientFrame(action=action, request_id=request_id, args=args)

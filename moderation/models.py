@@ -1,0 +1,85 @@
+"""Rejection reasons and the one append-only audit log of every moderation decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RejectionReason(models.Model):
+    """A ground for refusing to publish, from the law on prohibited content (LEGAL.md)."""
+
+    code = models.SlugField(_("mã"), max_length=40, unique=True)
+    title = models.CharField(_("lý do"), max_length=255)
+    explanation = models.TextField(
+        _("giải thích cho người gửi"), help_text=_("Hiển thị cho công dân trên trang theo dõi.")
+    )
+    legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+    position = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name = _("lý do từ chối")
+        verbose_name_plural = _("lý do từ chối")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AuditLogImmutable(Exception):
+    pass
+
+
+class AuditEntry(models.Model):
+    """Who did what to which item, when, with the state before and after and the reason.
+
+    Append-only: the application never updates or deletes a row.
+    """
+
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("người thực hiện"), max_length=150)
+    action = models.CharField(_("thao tác"), max_length=60, db_index=True)
+    item_kind = models.CharField(_("loại nội dung"), max_length=40)
+    item_id = models.BigIntegerField(_("mã nội dung"), null=True)
+    item_label = models.CharField(_("nội dung"), max_length=255, blank=True)
+    context_label = models.CharField(_("thuộc"), max_length=255, blank=True)
+    before = models.JSONField(_("trước"), default=dict, blank=True)
+    after = models.JSONField(_("sau"), default=dict, blank=True)
+    reason = models.ForeignKey(
+        RejectionReason,
+        verbose_name=_("lý do"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("ghi chú"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("nhật ký kiểm duyệt")
+        verbose_name_plural = _("nhật ký kiểm duyệt")
+        indexes = [models.Index(fields=["item_kind", "item_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AuditLogImmutable("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AuditLogImmutable("audit entries cannot be deleted")

@@ -1,0 +1,41 @@
+"""What features register with moderation: their moderatable item types.
+
+Moderation never imports a feature. A feature describes each item type once (how to find an
+item, how to show it in the audit log and in a conflict message) in its AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ItemType:
+    kind: str
+    label: str
+    # Short, human-readable label of one item for the audit log (never contact details).
+    describe: Callable[[Any], str]
+    # The state moderators see, sent back with a conflict so the loser gets the fresh state.
+    snapshot: Callable[[Any], dict[str, Any]]
+    # Label of what the item belongs to (the dialogue or draft), for the audit log.
+    context: Callable[[Any], str]
+
+
+_TYPES: dict[str, ItemType] = {}
+
+
+def register(item_type: ItemType) -> None:
+    existing = _TYPES.get(item_type.kind)
+    if existing is not None and existing != item_type:
+        raise ValueError(f"moderation item type {item_type.kind!r} registered twice")
+    _TYPES[item_type.kind] = item_type
+
+
+def get(kind: str) -> ItemType:
+    return _TYPES[kind]
+
+
+def kinds() -> list[ItemType]:
+    return list(_TYPES.values())
