@@ -4,7 +4,9 @@ from django.shortcuts import render
 
 
 def draft_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "consult/error.html", {"status": 404, "error": {"message": "—"}}, status=404)
+    return render(
+        request, "consult/error.html", {"status": 404, "error": {"message": "—"}}, status=404
+    )
 
 
 staff_draft_list = draft_list
