@@ -174,3 +174,6 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# Feature loaders called by `manage.py loaddemo`, in order (each takes the DemoContext).
+CONSULT_DEMO_LOADERS = ["livechat.demo.demo_load", "drafts.demo.demo_load"]
