@@ -776,7 +776,7 @@ def answer_post(
         if rules.is_leader(actor):
             if actor.leader_id is None:
                 raise NotAllowed(_("Tài khoản chưa được gắn với lãnh đạo nào."))
-            if leader_id not in (None, "") and int(leader_id) != actor.leader_id:
+            if leader_id not in (None, "") and str(leader_id).strip() != str(actor.leader_id):
                 raise NotAllowed(_("Bạn chỉ có thể trả lời thay mặt lãnh đạo của mình."))
             leader_id = actor.leader_id
         if leader_id in (None, ""):
