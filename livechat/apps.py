@@ -10,6 +10,7 @@ class LivechatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from consult.home import HomeSection, home_section_register
         from livechat import rules  # noqa: F401  -- registers the permission predicates
         from moderation import registry
 
@@ -23,6 +24,21 @@ class LivechatConfig(AppConfig):
 
         def context(question: Any) -> str:
             return f"Đối thoại: {question.dialogue.topic}"
+
+        def home_dialogues() -> dict[str, Any]:
+            from livechat.page_selectors import dialogue_list_public_grouped
+
+            groups = dialogue_list_public_grouped()
+            return {"dialogues": (groups["live"] + groups["announced"])[:5]}
+
+        home_section_register(
+            HomeSection(
+                key="livechat",
+                template="livechat/home_section.html",
+                context=home_dialogues,
+                order=10,
+            )
+        )
 
         registry.register(
             registry.ItemType(
