@@ -1,30 +1,82 @@
 """The dialogue WebSocket: snapshot or replay on connect, live frames from the process hub,
-and client actions that call the same services as the HTML forms and the JSON API."""
+and client actions that call the same services as the HTML forms and the JSON API.
+
+A socket has no channel-layer channel of its own (see `livechat.fanout`). Every frame it sends
+goes through `_push`, which hands the ASGI message to the server without waiting for the
+client: a viewer who stops reading gets a backlog of its own (bounded, then closed) and never
+delays the other sockets of the process.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 
-from consult.errors import DomainError, NotAllowed
+from consult.errors import DomainError, TooMany
 from livechat import events, selectors, services
 from livechat.fanout import DialogueHub, hub_registry
-from livechat.protocol import ClientFrame, frame_parse
+from livechat.protocol import (
+    CLOSE_NOT_FOUND,
+    CLOSE_RESYNC,
+    CLOSE_SERVER_ERROR,
+    CLOSE_TOO_SLOW,
+    ClientFrame,
+    frame_parse,
+)
 
 logger = logging.getLogger(__name__)
 
 VOTER_COOKIE = "consult_voter"
+# Frames waiting for a client that reads slower than events arrive; past this, the socket is
+# closed with CLOSE_TOO_SLOW and its client resumes with ?after= (nothing is lost).
+MAX_BACKLOG = 500
+# Client actions per socket: a burst, then a steady rate (tokens per second).
+ACTION_BURST = 20
+ACTION_RATE = 5.0
 
 
 def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "websocket.send", "text": text}
+
+
+async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
+    """Finish, as a task would, a send coroutine that `_push` started by hand and that is
+    waiting on `waiting` (the future it yielded, or None for a bare yield)."""
+    while True:
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                await waiting
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException:  # noqa: S110 -- the coroutine sees the outcome when resumed
+            pass
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+
+
+def _dialogue_open(slug: str, user: Any) -> tuple[Any, str]:
+    dialogue = selectors.dialogue_get(slug=slug, viewer=user)
+    return dialogue, selectors.audience_for(user, dialogue)
 
 
 def _dispatch(user: Any, dialogue_id: int, frame: ClientFrame, voter: str) -> dict[str, Any]:
@@ -33,10 +85,6 @@ def _dispatch(user: Any, dialogue_id: int, frame: ClientFrame, voter: str) -> di
     name = frame.action.name
     version = a.get("version")
     qid = a.get("question_id")
-
-    def in_dialogue() -> None:
-        if qid is not None:
-            selectors.question_get(question_id=qid, dialogue_id=dialogue_id)
 
     handlers: dict[str, Callable[[], Any]] = {
         "approve": lambda: services.question_approve(
@@ -71,9 +119,9 @@ def _dispatch(user: Any, dialogue_id: int, frame: ClientFrame, voter: str) -> di
             actor=user, question_id=qid, expected_version=version
         ),
     }
-    if name == "ping":
-        return {}
-    in_dialogue()
+    if qid is not None:
+        # A socket acts only on its own dialogue's questions.
+        selectors.question_get(question_id=qid, dialogue_id=dialogue_id)
     if name == "upvote":
         question, counted = services.question_upvote(question_id=qid, voter_token=voter)
         return {"counted": counted, "upvote_count": question.upvote_count}
@@ -108,7 +156,8 @@ def _dispatch(user: Any, dialogue_id: int, frame: ClientFrame, voter: str) -> di
 
 class DialogueConsumer(AsyncWebsocketConsumer):
     # Viewers get no channel-layer channel of their own: the process hub is the only member of
-    # the dialogue's group, so an event costs one channel-layer message per process.
+    # the dialogue's group, so an event costs one channel-layer message per process. (An alias
+    # that is not configured makes Channels skip the per-consumer channel.)
     channel_layer_alias = "__no_layer_per_viewer__"
 
     audience: str
@@ -118,23 +167,52 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.hub = None
+        self.closed = False
+        # While True, frames from the hub wait in `buffer` until the snapshot or replay is out.
         self.syncing = True
-        self.buffer: list[tuple[int, str]] = []
+        self.buffer: list[tuple[int, dict[str, Any]]] = []
+        self.backlog: deque[dict[str, Any]] | None = None
+        self.drain_task: asyncio.Task[None] | None = None
+        self.last_seq = 0
+        self.tokens = float(ACTION_BURST)
+        self.tokens_at = time.monotonic()
         self.user = self.scope.get("user")
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
-            dialogue = await database_sync_to_async(selectors.dialogue_get)(
-                slug=slug, viewer=self.user
-            )
+            dialogue, self.audience = await database_sync_to_async(_dialogue_open)(slug, self.user)
         except DomainError:
-            await self.close(code=4404)
+            await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.dialogue = dialogue
         self.dialogue_id = dialogue.pk
-        self.audience = await database_sync_to_async(selectors.audience_for)(self.user, dialogue)
         await self.accept()
-        # Join the hub first and buffer, then read the state: nothing committed in between
-        # can fall through the crack between the snapshot and the live stream.
-        self.hub = await hub_registry().subscribe(self.dialogue_id, self)
+        try:
+            # Join the hub first and buffer, then read the state: nothing committed in between
+            # can fall through the crack between the snapshot and the live stream.
+            self.hub = await hub_registry().subscribe(self.dialogue_id, self)
+            await self._stream_open(self.hub)
+        except Exception:
+            logger.exception("dialogue socket %s: opening the stream failed", self.dialogue_id)
+            self._close(CLOSE_SERVER_ERROR)
+
+    def _query(self) -> dict[str, list[str]]:
+        return parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+
+    def _after_param(self) -> int | None:
+        query = self._query()
+        values = query.get("after")
+        if not values:
+            return None
+        # A client that was in another audience (it logged in or out) counts another sequence.
+        audience = query.get("audience")
+        if audience and audience[0] != self.audience:
+            return None
+        try:
+            return int(values[0])
+        except ValueError:
+            return None
+
+    async def _stream_open(self, hub: DialogueHub) -> None:
         after = self._after_param()
         replay = None
         if after is not None:
@@ -142,93 +220,131 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 dialogue_id=self.dialogue_id, audience=self.audience, after=after
             )
         if replay is None:
-            snapshot = await database_sync_to_async(selectors.snapshot_build)(
-                dialogue=dialogue, audience=self.audience
-            )
-            snapshot["role"] = self.audience
-            self.last_seq = snapshot["seq"]
-            await self.send(text_data=_dumps(snapshot))
+            cached = hub.snapshot_cached(self.audience)
+            if cached is None:
+                snapshot = await database_sync_to_async(selectors.snapshot_build)(
+                    dialogue=self.dialogue, audience=self.audience
+                )
+                snapshot["role"] = self.audience
+                cached = (snapshot["seq"], _dumps(snapshot))
+                hub.snapshot_store(self.audience, *cached)
+            self.last_seq = cached[0]
+            self._push(_text(cached[1]))
         else:
             self.last_seq = after
-            await self._events_send(replay)
-        await self._buffer_flush()
-
-    def _after_param(self) -> int | None:
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        values = query.get("after")
-        if not values:
-            return None
-        try:
-            return int(values[0])
-        except ValueError:
-            return None
-
-    async def _events_send(self, replay: list[Any]) -> None:
-        for event in replay:
-            if self.audience == selectors.STAFF:
-                seq, text = event.seq, events.staff_frame(event)
-            else:
-                seq, text = event.public_seq, events.public_frame(event)
-            if text is not None and seq == self.last_seq + 1:
-                self.last_seq = seq
-                await self.send(text_data=text)
-
-    async def _buffer_flush(self) -> None:
-        while self.buffer:
-            buffered, self.buffer = self.buffer, []
-            for seq, text in sorted(buffered):
-                await self._frame_send(seq, text)
+            self._push(_text(_dumps({"type": "resumed", "seq": after, "role": self.audience})))
+            for event in replay:
+                if self.audience == selectors.STAFF:
+                    seq, text = event.seq, events.staff_frame(event)
+                else:
+                    seq, text = event.public_seq, events.public_frame(event)
+                if text is not None and seq == self.last_seq + 1:
+                    self.last_seq = seq
+                    self._push(_text(text))
+        # From here on nothing awaits until the buffer is flushed, so the hub cannot interleave.
         self.syncing = False
+        buffered, self.buffer = self.buffer, []
+        for seq, message in sorted(buffered, key=lambda item: item[0]):
+            self.frame_deliver(seq, message)
 
-    async def frame_deliver(self, seq: int, text: str) -> None:
+    def frame_deliver(self, seq: int, message: dict[str, Any]) -> None:
         """Called by the process hub with a frame already serialised for this audience."""
         if self.syncing:
-            self.buffer.append((seq, text))
+            self.buffer.append((seq, message))
             return
-        await self._frame_send(seq, text)
+        if seq <= self.last_seq or self.closed:
+            return
+        if seq != self.last_seq + 1:
+            # The hub delivers without gaps unless it could not read the database: let the
+            # client reconnect with ?after= and get what it missed, or a fresh snapshot.
+            self._close(CLOSE_RESYNC)
+            return
+        self.last_seq = seq
+        self._push(message)
 
-    async def _frame_send(self, seq: int, text: str) -> None:
-        if seq <= self.last_seq:
+    # --- sending without waiting for the client --------------------------------------------
+
+    def _push(self, message: dict[str, Any]) -> None:
+        """Hand one ASGI message to the server, in order, without waiting for the client."""
+        if self.backlog is not None:
+            if len(self.backlog) >= MAX_BACKLOG:
+                self.backlog.clear()
+                self.closed = True
+                message = {"type": "websocket.close", "code": CLOSE_TOO_SLOW}
+            self.backlog.append(message)
             return
-        if seq > self.last_seq + 1:
-            # A frame raced ahead of our snapshot: read the few missing events ourselves.
-            missed = await database_sync_to_async(selectors.event_list_after)(
-                dialogue_id=self.dialogue_id, audience=self.audience, after=self.last_seq
-            )
-            if missed is None:
-                await self.close(code=4409)
-                return
-            await self._events_send(
-                [
-                    e
-                    for e in missed
-                    if (e.seq if self.audience == selectors.STAFF else e.public_seq) < seq
-                ]
-            )
-        if seq == self.last_seq + 1:
-            self.last_seq = seq
-            await self.send(text_data=text)
+        # Servers (daphne, the test communicator) accept a frame without suspending; running
+        # the send coroutine by hand costs nothing per viewer in that case. Only a send that
+        # waits (a server applying back-pressure) gets a task, and the frames after it queue.
+        coro: Any = self.base_send(message)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.debug("dialogue socket send failed", exc_info=True)
+            return
+        self.backlog = deque()
+        self.drain_task = asyncio.ensure_future(self._drain(coro, waiting))
+
+    async def _drain(self, coro: Generator[Any, None, Any], waiting: Any) -> None:
+        try:
+            await _resume(coro, waiting)
+            while self.backlog:
+                await self.base_send(self.backlog.popleft())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.debug("dialogue socket send failed", exc_info=True)
+        finally:
+            self.backlog = None
+
+    def _close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            self._push({"type": "websocket.close", "code": code})
+
+    def _reply(self, payload: dict[str, Any]) -> None:
+        if not self.closed:
+            self._push(_text(_dumps(payload)))
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.drain_task is not None and not self.drain_task.done():
+            self.drain_task.cancel()
         if getattr(self, "hub", None) is not None:
-            await hub_registry().unsubscribe(self.dialogue_id, self)
             self.hub = None
+            await hub_registry().unsubscribe(self.dialogue_id, self)
+
+    # --- client actions --------------------------------------------------------------------
+
+    def _rate_check(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(ACTION_BURST, self.tokens + (now - self.tokens_at) * ACTION_RATE)
+        self.tokens_at = now
+        if self.tokens < 1:
+            raise TooMany(
+                _("Bạn thao tác quá nhanh. Vui lòng thử lại sau giây lát."), retry_after=1
+            )
+        self.tokens -= 1
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id = ""
         try:
-            frame = frame_parse(text_data)
+            self._rate_check()
+            frame = frame_parse(text_data, staff=self.audience == selectors.STAFF)
             request_id = frame.request_id
-            if frame.action.staff_only and self.audience != selectors.STAFF:
-                raise NotAllowed("Thao tác này chỉ dành cho cán bộ đã đăng nhập.")
+            if frame.action.name == "ping":
+                self._reply({"type": "ack", "request_id": request_id, "seq": self.last_seq})
+                return
             voter = self.scope.get("cookies", {}).get(VOTER_COOKIE, "")
             result = await database_sync_to_async(_dispatch)(
                 self.user, self.dialogue_id, frame, voter
             )
         except DomainError as exc:
-            error = {
+            error: dict[str, Any] = {
                 "type": "error",
-                "request_id": request_id,
+                "request_id": getattr(exc, "request_id", request_id),
                 "code": exc.code,
                 "message": exc.message,
             }
@@ -236,19 +352,19 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 error["fields"] = exc.fields
             if exc.data:
                 error.update(exc.data)
-            await self.send(text_data=_dumps(error))
+            if isinstance(exc, TooMany):
+                error["retry_after"] = exc.retry_after
+            self._reply(error)
             return
         except Exception:
             logger.exception("dialogue socket action failed")
-            await self.send(
-                text_data=_dumps(
-                    {
-                        "type": "error",
-                        "request_id": request_id,
-                        "code": "server_error",
-                        "message": "Đã có lỗi phía máy chủ. Vui lòng thử lại.",
-                    }
-                )
+            self._reply(
+                {
+                    "type": "error",
+                    "request_id": request_id,
+                    "code": "server_error",
+                    "message": _("Đã có lỗi phía máy chủ. Vui lòng thử lại."),
+                }
             )
             return
-        await self.send(text_data=_dumps({"type": "ack", "request_id": request_id, **result}))
+        self._reply({"type": "ack", "request_id": request_id, **result})

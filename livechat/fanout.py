@@ -3,12 +3,15 @@
 The naive design puts every viewer's channel in a channel-layer group, which costs one Redis
 message per viewer per event. Here each server process joins a dialogue's group once (a
 `DialogueHub`), receives each event once, with its frames already serialised at commit time,
-and hands the same text to each local socket. Nothing per viewer touches the channel layer or
-the database.
+and hands the same ASGI message to each local socket. Nothing per viewer touches the channel
+layer or the database.
 
-The hub also repairs the doorbell: when an event arrives after a gap (a lost or late channel
-layer message), it reads the missing events from the database once and delivers them first, so
-every local socket gets every event in order.
+The hub also repairs the doorbell: it knows the last `seq` it delivered per audience (read from
+the database when it starts), and when an event arrives after a gap (a lost or late channel
+layer message) it reads the missing events from the database once and delivers them first, so
+every local socket gets every event in order. It also keeps the last snapshot it served per
+audience, so a burst of viewers joining between two events costs one snapshot query, not one
+per viewer.
 """
 
 from __future__ import annotations
@@ -23,27 +26,46 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from livechat import events
-from livechat.selectors import PUBLIC, STAFF, event_list_after
+from livechat.selectors import PUBLIC, STAFF, dialogue_get_fresh, event_list_after
 
 logger = logging.getLogger(__name__)
+
+# channels-redis forgets a group member after `group_expiry` (a day by default); a hub of a
+# long-open dialogue page re-joins well before that.
+GROUP_REJOIN_SECONDS = 3600.0
+
+_SEQ_KEYS = ((STAFF, "seq", "staff"), (PUBLIC, "public_seq", "public"))
 
 
 class Subscriber(Protocol):
     audience: str
 
-    async def frame_deliver(self, seq: int, text: str) -> None: ...
+    def frame_deliver(self, seq: int, message: dict[str, Any]) -> None:
+        """Take one event frame (an ASGI `websocket.send` message shared by every subscriber).
+
+        Must not block: it is called for every local socket in turn.
+        """
+        ...
+
+
+def _counters_get(dialogue_id: int) -> dict[str, int]:
+    dialogue = dialogue_get_fresh(dialogue_id=dialogue_id)
+    return {STAFF: dialogue.last_seq, PUBLIC: dialogue.last_public_seq}
 
 
 class DialogueHub:
+    """The one channel-layer group member of one dialogue in this process."""
+
     def __init__(self, dialogue_id: int) -> None:
         self.dialogue_id = dialogue_id
         self.subscribers: dict[str, set[Subscriber]] = {PUBLIC: set(), STAFF: set()}
-        # The last seq this hub delivered per audience; None until the first event arrives.
-        self.last: dict[str, int | None] = {PUBLIC: None, STAFF: None}
+        # The last seq delivered (or known to be in every later snapshot) per audience.
+        self.last: dict[str, int] = {PUBLIC: 0, STAFF: 0}
+        # The last snapshot served per audience: (seq, text).
+        self.snapshots: dict[str, tuple[int, str]] = {}
         self.channel_name: str | None = None
-        self.task: asyncio.Task[None] | None = None
         self.layer = get_channel_layer()
-        self._started = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
@@ -53,19 +75,40 @@ class DialogueHub:
         if self.layer is not None:
             self.channel_name = await self.layer.new_channel(prefix="hub")
             await self.layer.group_add(events.group_name(self.dialogue_id), self.channel_name)
-            self.task = asyncio.create_task(self._receive_loop(), name=f"hub-{self.dialogue_id}")
-        self._started.set()
+        # Read the counters only after joining the group: every event committed later rings
+        # this hub, every event committed earlier is in the snapshot of any later subscriber.
+        self.last = await database_sync_to_async(_counters_get)(self.dialogue_id)
+        if self.layer is not None:
+            self._tasks = [
+                asyncio.create_task(self._receive_loop(), name=f"hub-{self.dialogue_id}"),
+                asyncio.create_task(self._rejoin_loop(), name=f"hub-rejoin-{self.dialogue_id}"),
+            ]
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+                await task
+        self._tasks = []
         if self.layer is not None and self.channel_name is not None:
             with contextlib.suppress(Exception):
                 await self.layer.group_discard(
                     events.group_name(self.dialogue_id), self.channel_name
                 )
+
+    async def _rejoin_loop(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REJOIN_SECONDS)
+            await self._group_join()
+
+    async def _group_join(self) -> None:
+        if self.layer is None or self.channel_name is None:
+            return
+        try:
+            await self.layer.group_add(events.group_name(self.dialogue_id), self.channel_name)
+        except Exception:
+            logger.warning("hub %s: group re-join failed", self.dialogue_id, exc_info=True)
 
     async def _receive_loop(self) -> None:
         if self.layer is None or self.channel_name is None:
@@ -85,10 +128,7 @@ class DialogueHub:
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
-                with contextlib.suppress(Exception):
-                    await self.layer.group_add(
-                        events.group_name(self.dialogue_id), self.channel_name
-                    )
+                await self._group_join()
                 continue
             if message.get("type") != events.DOORBELL:
                 continue
@@ -100,11 +140,9 @@ class DialogueHub:
                 )
 
     async def message_deliver(self, message: dict[str, Any]) -> None:
+        """Deliver one doorbell message (both audiences' frames) to the local sockets."""
         async with self._lock:
-            for audience, seq_key, text_key in (
-                (STAFF, "seq", "staff"),
-                (PUBLIC, "public_seq", "public"),
-            ):
+            for audience, seq_key, text_key in _SEQ_KEYS:
                 seq = message.get(seq_key)
                 text = message.get(text_key)
                 if seq is None or text is None:
@@ -113,12 +151,14 @@ class DialogueHub:
 
     async def _audience_deliver(self, audience: str, seq: int, text: str) -> None:
         last = self.last[audience]
-        if last is not None and seq <= last:
-            return
-        if last is not None and seq > last + 1 and self.subscribers[audience]:
+        if seq <= last:
+            return  # a late or repeated doorbell: already delivered from the database
+        if seq > last + 1 and self.subscribers[audience]:
             missed = await database_sync_to_async(event_list_after)(
                 dialogue_id=self.dialogue_id, audience=audience, after=last
             )
+            # None (too far behind) leaves the gap visible: each socket then closes with
+            # CLOSE_RESYNC and its client reconnects for a fresh snapshot.
             for event in missed or []:
                 event_seq = event.seq if audience == STAFF else event.public_seq
                 if event_seq is None or event_seq >= seq:
@@ -127,16 +167,33 @@ class DialogueHub:
                     events.staff_frame(event) if audience == STAFF else events.public_frame(event)
                 )
                 if frame is not None:
-                    await self._fan_out(audience, event_seq, frame)
+                    self._fan_out(audience, event_seq, frame)
         self.last[audience] = seq
-        await self._fan_out(audience, seq, text)
+        self._fan_out(audience, seq, text)
 
-    async def _fan_out(self, audience: str, seq: int, text: str) -> None:
-        for subscriber in list(self.subscribers[audience]):
+    def _fan_out(self, audience: str, seq: int, text: str) -> None:
+        # One message object for every socket: the per-viewer work is one call to its send.
+        message = {"type": "websocket.send", "text": text}
+        for subscriber in tuple(self.subscribers[audience]):
             try:
-                await subscriber.frame_deliver(seq, text)
+                subscriber.frame_deliver(seq, message)
             except Exception:
                 logger.debug("hub %s: a subscriber failed", self.dialogue_id, exc_info=True)
+
+    # --- snapshots shared by the viewers who join between two events ---------------------
+
+    def snapshot_cached(self, audience: str) -> tuple[int, str] | None:
+        """The last snapshot served to this audience, if no event was delivered since.
+
+        Safe for a subscriber that joined before asking: every frame after `last` reaches it.
+        """
+        cached = self.snapshots.get(audience)
+        if cached is not None and cached[0] == self.last[audience]:
+            return cached
+        return None
+
+    def snapshot_store(self, audience: str, seq: int, text: str) -> None:
+        self.snapshots[audience] = (seq, text)
 
 
 class HubRegistry:
@@ -151,8 +208,8 @@ class HubRegistry:
             hub = self.hubs.get(dialogue_id)
             if hub is None:
                 hub = DialogueHub(dialogue_id)
-                self.hubs[dialogue_id] = hub
                 await hub.start()
+                self.hubs[dialogue_id] = hub
             hub.subscribers[subscriber.audience].add(subscriber)
             return hub
 
