@@ -84,6 +84,7 @@ class Draft(models.Model):
     search_text = models.TextField(editable=False, blank=True)
     response_summary = models.TextField(_("tóm tắt kết quả tiếp thu, giải trình"), blank=True)
     report_published_at = models.DateTimeField(_("công bố kết quả"), null=True, blank=True)
+    published_at = models.DateTimeField(_("thời điểm công khai"), null=True, blank=True)
     import_warnings = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -145,6 +146,9 @@ class DraftNode(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     number = models.CharField(max_length=20, blank=True)
+    # The heading exactly as written ("Điều 5.", "1.", "a)"), so the page shows the text as
+    # the agency wrote it even when the numbering is irregular.
+    heading = models.CharField(max_length=255, blank=True)
     title = models.CharField(max_length=1000, blank=True)
     body = models.TextField(blank=True)
     anchor = models.CharField(max_length=120)

@@ -1,10 +1,55 @@
 from django.urls import path
 
-from drafts import views
+from drafts import export_views, views
 
 app_name = "drafts"
 
 urlpatterns = [
     path("drafts/", views.draft_list, name="draft-list"),
+    path("drafts/<slug:slug>/", views.draft_detail, name="draft-detail"),
+    path("drafts/<slug:slug>/comments/", views.comment_submit, name="comment-submit"),
+    path(
+        "drafts/<slug:slug>/files/<int:pk>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
+    path("drafts/<slug:slug>/export.<str:fmt>", export_views.draft_export, name="draft-export"),
     path("staff/drafts/", views.staff_draft_list, name="staff-draft-list"),
+    path("staff/drafts/new/", views.staff_draft_create, name="staff-draft-create"),
+    path("staff/drafts/<slug:slug>/", views.staff_workspace, name="staff-workspace"),
+    path("staff/drafts/<slug:slug>/edit/", views.staff_draft_edit, name="staff-draft-edit"),
+    path("staff/drafts/<slug:slug>/import/", views.staff_draft_import, name="staff-import"),
+    path(
+        "staff/drafts/<slug:slug>/attachments/",
+        views.staff_attachments,
+        name="staff-attachments",
+    ),
+    path(
+        "staff/drafts/<slug:slug>/attachments/<int:pk>/remove/",
+        views.staff_attachment_remove,
+        name="staff-attachment-remove",
+    ),
+    path("staff/drafts/<slug:slug>/publish/", views.staff_draft_publish, name="staff-publish"),
+    path(
+        "staff/drafts/<slug:slug>/comments/new/",
+        views.staff_comment_offline,
+        name="staff-comment-offline",
+    ),
+    path(
+        "staff/drafts/<slug:slug>/comments/<int:pk>/disposition/",
+        views.staff_comment_disposition,
+        name="staff-comment-disposition",
+    ),
+    path(
+        "staff/drafts/<slug:slug>/comments/<int:pk>/scan/",
+        views.staff_comment_scan,
+        name="staff-comment-scan",
+    ),
+    path("staff/drafts/<slug:slug>/moderate/", views.staff_moderate, name="staff-moderate"),
+    path(
+        "staff/drafts/<slug:slug>/moderate/<int:pk>/<str:action>/",
+        views.staff_comment_decide,
+        name="staff-comment-decide",
+    ),
+    path("staff/drafts/<slug:slug>/report/", views.staff_report, name="staff-report"),
 ]
