@@ -319,6 +319,11 @@ def _snapshot(dialogue: Dialogue, audience: str) -> dict[str, Any]:
     }
 
 
+def _version(payload: VersionIn | None) -> int | None:
+    # Actions whose only input is the version accept an empty body too (e.g. `curl -X POST`).
+    return payload.version if payload is not None else None
+
+
 def _staff(question: Any) -> dict[str, Any]:
     return selectors.question_staff_dict(question)
 
@@ -512,10 +517,12 @@ def _question_action(path: str, *, summary: str, description: str) -> Any:
     summary="Duyệt câu hỏi / Approve",
     description="Đăng câu hỏi chờ duyệt. Biên tập viên.",
 )
-def question_approve(request: HttpRequest, question_id: int, payload: VersionIn) -> Any:
+def question_approve(
+    request: HttpRequest, question_id: int, payload: VersionIn | None = None
+) -> Any:
     return _staff(
         services.question_approve(
-            actor=request.user, question_id=question_id, expected_version=payload.version
+            actor=request.user, question_id=question_id, expected_version=_version(payload)
         )
     )
 
@@ -611,10 +618,12 @@ def question_forward(request: HttpRequest, question_id: int, payload: ForwardIn)
     description="Câu hỏi đã đăng được lãnh đạo trả lời ngay bây giờ; chỉ khi đang diễn ra. "
     "Biên tập viên.",
 )
-def question_on_air(request: HttpRequest, question_id: int, payload: VersionIn) -> Any:
+def question_on_air(
+    request: HttpRequest, question_id: int, payload: VersionIn | None = None
+) -> Any:
     return _staff(
         services.question_put_on_air(
-            actor=request.user, question_id=question_id, expected_version=payload.version
+            actor=request.user, question_id=question_id, expected_version=_version(payload)
         )
     )
 
@@ -624,10 +633,12 @@ def question_on_air(request: HttpRequest, question_id: int, payload: VersionIn) 
     summary="Đánh dấu đã trả lời trực tiếp / Mark answered live",
     description="Biên tập viên.",
 )
-def question_mark_answered_live(request: HttpRequest, question_id: int, payload: VersionIn) -> Any:
+def question_mark_answered_live(
+    request: HttpRequest, question_id: int, payload: VersionIn | None = None
+) -> Any:
     return _staff(
         services.question_mark_answered_live(
-            actor=request.user, question_id=question_id, expected_version=payload.version
+            actor=request.user, question_id=question_id, expected_version=_version(payload)
         )
     )
 
@@ -637,10 +648,12 @@ def question_mark_answered_live(request: HttpRequest, question_id: int, payload:
     summary="Chuyển trả lời bằng văn bản / Mark for a written answer",
     description="Hạn trả lời: 15 ngày làm việc sau khi đối thoại kết thúc. Biên tập viên.",
 )
-def question_mark_written(request: HttpRequest, question_id: int, payload: VersionIn) -> Any:
+def question_mark_written(
+    request: HttpRequest, question_id: int, payload: VersionIn | None = None
+) -> Any:
     return _staff(
         services.question_mark_written(
-            actor=request.user, question_id=question_id, expected_version=payload.version
+            actor=request.user, question_id=question_id, expected_version=_version(payload)
         )
     )
 
