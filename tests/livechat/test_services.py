@@ -73,7 +73,7 @@ def assert_public_clean(payload: Any) -> None:
     keys = keys_deep(payload)
     assert not keys & CONTACT_KEYS, keys & CONTACT_KEYS
     assert not keys & STAFF_ONLY_KEYS, keys & STAFF_ONLY_KEYS
-    text = json.dumps(payload, ensure_ascii=False)
+    text = json.dumps(payload, ensure_ascii=False, default=str)
     assert QUESTION_DEFAULTS["email"] not in text
     assert "0912345678" not in text
 
