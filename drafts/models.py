@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consult.models import Agency
+from consult.text import fold
+
+_WORD = re.compile(r"\w+")
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words (syllables) of `text`: "Hoà Bình," → ["hoa", "binh"]."""
+    return _WORD.findall(fold(text))
+
+
+def search_text_of(*parts: str) -> str:
+    """The stored search text: folded words between single spaces, with a space at each end so
+    a search matches whole syllables ("hoa" finds "Hòa" but not "hoạch")."""
+    words = search_words(" ".join(p for p in parts if p))
+    return f" {' '.join(words)} " if words else ""
 
 
 class DocumentKind(models.Model):
@@ -80,7 +97,8 @@ class Draft(models.Model):
     status = models.CharField(
         _("trạng thái"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
-    # Folded title and summary (no diacritics, đ→d, lower case) for diacritic-insensitive search.
+    # Folded words of the title and summary (no diacritics, đ→d, lower case, no punctuation)
+    # for diacritic-insensitive search; see search_text_of().
     search_text = models.TextField(editable=False, blank=True)
     response_summary = models.TextField(_("tóm tắt kết quả tiếp thu, giải trình"), blank=True)
     report_published_at = models.DateTimeField(_("công bố kết quả"), null=True, blank=True)

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 
 from consult import rules
 from consult.errors import NotFound
-from consult.text import fold
-from drafts.models import Comment, Draft, DraftAttachment, DraftNode
+from drafts.models import Comment, Draft, DraftAttachment, DraftNode, search_words
 from drafts.rules import (
     EXPORT_COMMENTS,
     MANAGE_DRAFT,
@@ -68,9 +67,9 @@ def _phase_q(phase: str, now: dt.datetime) -> Q:
 
 def draft_search_filter(queryset: QuerySet[Draft], query: str) -> QuerySet[Draft]:
     """Diacritic- and tone-placement-insensitive search: the query is folded like the stored
-    `search_text`, and every word must appear."""
-    for word in fold(query).split()[:10]:
-        queryset = queryset.filter(search_text__contains=word)
+    `search_text`, and every word (syllable) must appear as a whole word."""
+    for word in search_words(query)[:10]:
+        queryset = queryset.filter(search_text__contains=f" {word} ")
     return queryset
 
 

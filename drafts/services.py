@@ -27,7 +27,15 @@ from consult.ratelimit import ratelimit_hit
 from consult.text import fold, normalize_text
 from consult.validation import FieldErrors
 from drafts import attachments as files
-from drafts.models import Comment, DocumentKind, Draft, DraftAttachment, DraftNode, Sector
+from drafts.models import (
+    Comment,
+    DocumentKind,
+    Draft,
+    DraftAttachment,
+    DraftNode,
+    Sector,
+    search_text_of,
+)
 from drafts.rules import (
     ENTER_OFFLINE_COMMENT,
     MANAGE_DRAFT,
@@ -220,7 +228,7 @@ def _draft_fields(
 
 
 def _search_text(draft: Draft) -> str:
-    return fold(f"{draft.title} {draft.summary}")
+    return search_text_of(draft.title, draft.summary)
 
 
 # --- drafts ----------------------------------------------------------------------------------
