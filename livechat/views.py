@@ -68,6 +68,20 @@ def _answer_state_labels() -> dict[str, str]:
     return {value: str(label) for value, label in Question.AnswerState.choices}
 
 
+def _console_labels() -> dict[str, str]:
+    """Texts the staff pages' script shows (it holds no Vietnamese of its own)."""
+    return {
+        "connecting": _("Đang kết nối để cập nhật trực tiếp…"),
+        "connected": _("Đang cập nhật trực tiếp"),
+        "retrying": _("Mất kết nối, đang thử kết nối lại…"),
+        "submitted": _("Có câu hỏi mới chờ duyệt: %s"),
+        "on_air": _("Câu hỏi %s vừa được đưa lên sóng"),
+        "forwarded": _("Câu hỏi %s vừa được chuyển lãnh đạo"),
+        "done": _("Đã thực hiện thao tác với câu hỏi %s."),
+        "failed": _("Không thực hiện được thao tác. Vui lòng thử lại."),
+    }
+
+
 # --- public pages ----------------------------------------------------------------------------
 
 
@@ -108,7 +122,8 @@ def _detail_context(dialogue: Dialogue) -> dict[str, Any]:
                 "answered": _("Có câu trả lời mới cho câu hỏi của %s"),
                 "on_air": _("Câu hỏi đang được trả lời: %s"),
                 "ended": _("Cuộc đối thoại đã kết thúc."),
-                "voted": _("Cảm ơn bạn đã ủng hộ câu hỏi này."),
+                "kind_live": _("Trả lời trực tiếp"),
+                "kind_written": _("Trả lời bằng văn bản"),
             },
         },
         # Empty shapes rendered into <template> elements, which the page's script fills in.
@@ -489,6 +504,7 @@ def moderate(request: HttpRequest, slug: str) -> HttpResponse:
             "leaders": page_selectors.dialogue_leaders(dialogue),
             "topics": page_selectors.topic_list(dialogue=dialogue, viewer=request.user),
             "ws_path": WS_PATH.format(slug=dialogue.slug),
+            "console_labels": _console_labels(),
             "audit_url": reverse("moderation:audit-log")
             + f"?kind=question&q={quote(dialogue.topic)}",
         },
@@ -534,6 +550,7 @@ def _answering_context(request: HttpRequest, dialogue: Dialogue) -> dict[str, An
         "is_leader": is_leader,
         "leaders": page_selectors.dialogue_leaders(dialogue),
         "new_request_id": uuid.uuid4().hex,
+        "console_labels": _console_labels(),
     }
 
 
