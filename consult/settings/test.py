@@ -23,3 +23,8 @@ if REDIS_URL:  # noqa: F405
 
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"consult-test-{_uuid.uuid4().hex[:8]}"  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"consult-test-{_uuid.uuid4().hex[:8]}"  # noqa: F405
+
+# Servers started by tests (daphne subprocesses) serve static files from the app folders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
