@@ -10,6 +10,7 @@ built from the Vietnamese title with an ASCII fallback (RFC 6266 / RFC 5987).
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from consult.errors import Invalid, TooLarge
-from consult.text import fold, normalize_text
+from consult.text import normalize_text
 
 MB = 1024 * 1024
 
@@ -215,7 +216,9 @@ def download_name(title: str, extension: str) -> str:
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """RFC 6266 header value: an ASCII fallback for old clients, the UTF-8 name for the rest."""
     stem, _dot, ext = filename.rpartition(".")
-    ascii_stem = fold(stem).encode("ascii", "ignore").decode()
+    # Strip the diacritics but keep the case: "Tờ trình Đồng Tháp" → "To trinh Dong Thap".
+    decomposed = unicodedata.normalize("NFD", stem.replace("đ", "d").replace("Đ", "D"))
+    ascii_stem = decomposed.encode("ascii", "ignore").decode()
     ascii_stem = re.sub(r"[^A-Za-z0-9._ -]+", "", ascii_stem).strip() or "tai-lieu"
     fallback = f"{ascii_stem}.{ext}" if ext else ascii_stem
     disposition = "inline" if inline else "attachment"
