@@ -62,6 +62,8 @@ async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
             if waiting is None:
                 await asyncio.sleep(0)
             else:
+                # Hand the future over the way Task.__step does before waiting on it.
+                waiting._asyncio_future_blocking = False
                 await waiting
         except asyncio.CancelledError:
             coro.close()
@@ -295,6 +297,8 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception:
+            # The socket is gone or broken: stop queueing for it (its disconnect unsubscribes).
+            self.closed = True
             logger.debug("dialogue socket send failed", exc_info=True)
         finally:
             self.backlog = None

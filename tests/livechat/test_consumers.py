@@ -15,6 +15,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 from django.test import Client
 
 from asgi import application
@@ -109,6 +110,10 @@ async def action(
     return (await action_with_events(communicator, payload))[0]
 
 
+def _connection_close() -> None:
+    connection.close()  # `connection` is per thread: this closes the worker thread's one
+
+
 @pytest.fixture(autouse=True)
 async def clean_layer():
     """Every test leaves no hub behind (no leaked group member) and an empty channel layer."""
@@ -117,6 +122,8 @@ async def clean_layer():
     layer = get_channel_layer()
     if layer is not None:
         await layer.flush()
+    # The worker thread's database connection would outlive the test database otherwise.
+    await database_sync_to_async(_connection_close)()
 
 
 # --- snapshots and visibility ------------------------------------------------------------------
