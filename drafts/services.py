@@ -125,7 +125,10 @@ def _draft_state(draft: Draft) -> dict[str, Any]:
 
 
 def _slug_new(title: str) -> str:
-    base = slugify(fold(title))[:80].strip("-") or "du-thao"
+    base = slugify(fold(title))
+    if len(base) > 80:  # cut at a word boundary, not in the middle of a syllable
+        base = base[:81].rsplit("-", 1)[0]
+    base = base.strip("-") or "du-thao"
     if base == "new":  # /staff/drafts/new/ is the creation form
         base = "du-thao-new"
     slug, counter = base, 1
