@@ -160,6 +160,16 @@ CONSULT = {
     "REPLAY_LIMIT": env_int("REPLAY_LIMIT", 500),
     "SUBMISSIONS_PER_IP_PER_HOUR": env_int("SUBMISSIONS_PER_IP_PER_HOUR", 30),
     "SUBMISSIONS_PER_CONTACT_PER_HOUR": env_int("SUBMISSIONS_PER_CONTACT_PER_HOUR", 10),
+    # Draft consultation limits (characters after NFC; bytes for files).
+    "COMMENT_MAX_LENGTH": env_int("COMMENT_MAX_LENGTH", 10000),
+    "DRAFT_ATTACHMENT_MAX_BYTES": env_int("DRAFT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
+    # Guards against zip bombs in uploaded .docx/.xlsx files.
+    "DRAFT_ATTACHMENT_MAX_UNZIPPED_BYTES": env_int(
+        "DRAFT_ATTACHMENT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024
+    ),
+    "DRAFT_ATTACHMENT_MAX_ZIP_ENTRIES": env_int("DRAFT_ATTACHMENT_MAX_ZIP_ENTRIES", 2000),
+    "DRAFT_ATTACHMENT_MAX_ZIP_RATIO": env_int("DRAFT_ATTACHMENT_MAX_ZIP_RATIO", 200),
+    "DRAFT_IMPORT_MAX_BYTES": env_int("DRAFT_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
     # How long citizens' contact details are kept after the dialogue or consultation ends.
     "CONTACT_RETENTION_DAYS": env_int("CONTACT_RETENTION_DAYS", 365),
 }
