@@ -160,6 +160,8 @@ CONSULT = {
     "REPLAY_LIMIT": env_int("REPLAY_LIMIT", 500),
     "SUBMISSIONS_PER_IP_PER_HOUR": env_int("SUBMISSIONS_PER_IP_PER_HOUR", 30),
     "SUBMISSIONS_PER_CONTACT_PER_HOUR": env_int("SUBMISSIONS_PER_CONTACT_PER_HOUR", 10),
+    # A moderator's claim on an item expires by itself after this many seconds.
+    "CLAIM_SECONDS": env_int("CLAIM_SECONDS", 120),
     # Draft consultation limits (characters after NFC; bytes for files).
     "COMMENT_MAX_LENGTH": env_int("COMMENT_MAX_LENGTH", 10000),
     "DRAFT_ATTACHMENT_MAX_BYTES": env_int("DRAFT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
