@@ -101,3 +101,37 @@ QUESTION_DEFAULTS = {
     "consent": True,
     "publish_name": True,
 }
+
+
+# --- Real server processes (tests/servers.py) -------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test that started servers shows their logs in its report."""
+    report = yield
+    if report.failed:
+        for server in getattr(item, "asgi_servers", []):
+            report.sections.append(
+                (f"daphne on port {server.port} (log {server.log_path})", server.log())
+            )
+    return report
+
+
+@pytest.fixture
+def asgi_server(request: pytest.FixtureRequest, transactional_db: Any) -> Any:
+    """Starts real daphne processes on the test database (committed data, hence the
+    transactional database): `server = asgi_server()`; each is stopped by its pid afterwards."""
+    from tests.servers import AsgiServer, asgi_server_start
+
+    started: list[AsgiServer] = []
+    request.node.asgi_servers = started
+
+    def start(**kwargs: Any) -> AsgiServer:
+        server = asgi_server_start(**kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
