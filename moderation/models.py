@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -83,3 +84,36 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AuditLogImmutable("audit entries cannot be deleted")
+
+
+class Claim(models.Model):
+    """A moderator is working on an item: the others see it live and are asked to confirm
+    before deciding on it. One claim per item; it expires by itself (CLAIM_SECONDS), so a
+    moderator who walks away never locks an item. Written only by moderation.claims."""
+
+    kind = models.CharField(_("loại nội dung"), max_length=40)
+    object_id = models.BigIntegerField(_("mã nội dung"))
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("biên tập viên"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(_("hết hạn lúc"), db_index=True)
+    # When this moderator took the item (kept when the claim is refreshed, reset on takeover).
+    created_at = models.DateTimeField(_("nhận lúc"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("nhận xử lý")
+        verbose_name_plural = _("nhận xử lý")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"], name="moderation_claim_one_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id} → {self.moderator_id}"
+
+    def is_live(self, now: Any = None) -> bool:
+        return self.expires_at > (now or timezone.now())
