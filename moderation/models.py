@@ -117,3 +117,63 @@ class Claim(models.Model):
 
     def is_live(self, now: Any = None) -> bool:
         return self.expires_at > (now or timezone.now())
+
+
+class Item(models.Model):
+    """One row per moderatable item of any feature (a question, a comment): the unified inbox.
+
+    A mirror kept by the features' services (moderation.services.item_index / item_sync) in the
+    transaction of each change; the feature's own row stays the truth. Staff-only: it holds the
+    author's name and locality, never their contact details.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ duyệt")
+        PUBLISHED = "published", _("Đã đăng")
+        REJECTED = "rejected", _("Bị từ chối")
+        MERGED = "merged", _("Đã gộp")
+
+    kind = models.CharField(_("loại nội dung"), max_length=20)
+    object_id = models.BigIntegerField(_("mã nội dung"))
+    context_kind = models.CharField(_("loại nơi gửi"), max_length=20)
+    context_id = models.BigIntegerField(_("mã nơi gửi"))
+    context_label = models.CharField(_("thuộc"), max_length=255)
+    context_url = models.CharField(_("trang xử lý"), max_length=255, blank=True)
+    status = models.CharField(
+        _("trạng thái"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    version = models.PositiveIntegerField(default=1)
+    topic = models.CharField(_("nhóm chủ đề"), max_length=80, blank=True)
+    excerpt = models.CharField(_("trích đoạn"), max_length=500)
+    search_text = models.TextField(blank=True)
+    author_label = models.CharField(_("người gửi"), max_length=255, blank=True)
+    flags = models.JSONField(_("cảnh báo"), default=list, blank=True)
+    # Space-delimited codes (" term personal_data ") so a flag filter is a plain LIKE.
+    flag_codes = models.CharField(max_length=255, blank=True, default="")
+    # A written answer's due date while one is awaited (questions only); None otherwise.
+    due_on = models.DateField(_("hạn trả lời"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("thời điểm gửi"), db_index=True)
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người quyết định"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name = _("nội dung cần kiểm duyệt")
+        verbose_name_plural = _("nội dung cần kiểm duyệt")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="item_unique_kind_object"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["context_kind", "context_id", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id} {self.excerpt[:40]}"
