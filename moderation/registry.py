@@ -21,6 +21,15 @@ class ItemType:
     snapshot: Callable[[Any], dict[str, Any]]
     # Label of what the item belongs to (the dialogue or draft), for the audit log.
     context: Callable[[Any], str]
+    # The feature's decision services, so the unified inbox decides through them (their rules,
+    # audit entries and events): approve(*, actor, object_id, expected_version) and
+    # reject(*, actor, object_id, reason_id, note, expected_version). None: not decided there.
+    approve: Callable[..., Any] | None = None
+    reject: Callable[..., Any] | None = None
+    # Staff page where overdue written answers of one context (a dialogue id) are answered.
+    overdue_url: Callable[[int], str] | None = None
+    # Re-indexes every existing item of this kind into moderation.Item; returns how many.
+    reindex: Callable[[], int] | None = None
 
 
 _TYPES: dict[str, ItemType] = {}
