@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from consult.models import Agency, Leader, User
+from consult import rules
+from consult.models import Agency, Leader, PublicHoliday, User
 
 
 @admin.register(Agency)
@@ -30,3 +34,30 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (_("Vai trò trong Consult"), {"fields": ("full_name", "role", "agency", "leader")}),
     )
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(admin.ModelAdmin):
+    """Administrators keep the holiday list (the Government announces Tết year by year)."""
+
+    list_display = ["date", "name"]
+    list_filter = ["name"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+
+    # The Consult role decides, not Django's per-model permissions: administrators only.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)

@@ -81,3 +81,23 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+
+class PublicHoliday(models.Model):
+    """A day off by law or by the Government's yearly announcement (Tết, Quốc khánh…).
+
+    Legal deadlines count working days (Decree 43/2011: answers within 15 working days), so the
+    days here are skipped together with weekends and the `PUBLIC_HOLIDAYS` setting. The list is
+    announced year by year (and compensatory days change), so administrators keep it in the admin.
+    """
+
+    date = models.DateField(_("ngày"), unique=True)
+    name = models.CharField(_("tên ngày nghỉ"), max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("ngày nghỉ lễ, Tết")
+        verbose_name_plural = _("ngày nghỉ lễ, Tết")
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} — {self.name}"

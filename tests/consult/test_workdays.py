@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from consult.models import PublicHoliday
 from consult.workdays import add_working_days, holidays_configured, is_working_day
 
 # Tết Bính Ngọ 2026 as a province might configure it: Monday 16 – Friday 20 February 2026.
@@ -39,7 +41,9 @@ def test_zero_days_is_the_start_day():
     assert add_working_days(dt.date(2026, 2, 14), 0, holidays=[]) == dt.date(2026, 2, 14)
 
 
+@pytest.mark.django_db
 def test_holidays_come_from_settings():
+    PublicHoliday.objects.all().delete()  # the setting alone (the seeded table is merged in)
     configured = {**settings.CONSULT, "PUBLIC_HOLIDAYS": [d.isoformat() for d in TET_2026]}
     with override_settings(CONSULT=configured):
         assert holidays_configured() == set(TET_2026)

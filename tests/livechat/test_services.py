@@ -20,7 +20,7 @@ from django.db import connection, connections
 from django.test import override_settings
 
 from consult.errors import Conflict, Invalid, NotAllowed, NotAuthenticated, NotFound, TooMany
-from consult.models import Leader
+from consult.models import Leader, PublicHoliday
 from livechat import events, selectors, services
 from livechat.models import Answer, Dialogue, DialogueEvent, Question, Upvote
 from moderation.models import AuditEntry, RejectionReason
@@ -850,6 +850,7 @@ TET_2027 = [f"2027-02-{day:02d}" for day in range(8, 13)]  # Mon 8 – Fri 12 Fe
     [([], dt.date(2027, 2, 26)), (TET_2027, dt.date(2027, 3, 5))],
 )
 def test_mark_written_is_due_15_working_days_after_dialogue_end(chair, moderator, holidays, due):
+    PublicHoliday.objects.all().delete()  # the settings list alone decides here
     dialogue = make_dialogue(
         chair,
         starts_at=dt.datetime(2027, 2, 5, 8, 0, tzinfo=VN),
@@ -868,6 +869,7 @@ def test_mark_written_is_due_15_working_days_after_dialogue_end(chair, moderator
 
 
 def test_mark_written_after_late_end_counts_from_actual_end(chair, moderator):
+    PublicHoliday.objects.all().delete()  # the settings list alone decides here
     dialogue = make_dialogue(
         chair,
         starts_at=dt.datetime(2027, 2, 5, 8, 0, tzinfo=VN),
