@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,14 @@ from livechat import events
 from livechat.models import Answer, Dialogue, Question, Upvote
 from livechat.rules import ANSWER_QUESTION, MANAGE_DIALOGUE, MODERATE_QUESTION
 from livechat.selectors import answer_to_dict, question_public_dict, question_staff_dict
-from moderation.services import audit_record, reason_get_active, version_check
+from moderation import notifications
+from moderation.services import (
+    audit_record,
+    item_index,
+    item_sync,
+    reason_get_active,
+    version_check,
+)
 
 ITEM_KIND = "question"
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -103,9 +111,104 @@ def _moderated(
         )
 
 
-def _save(question: Question, fields: list[str]) -> None:
+def _save(question: Question, fields: list[str], *, decided_by: Any = None) -> None:
     question.version += 1
     question.save(update_fields=[*fields, "version"])
+    _item_sync(question, text_changed="body" in fields, actor=decided_by)
+
+
+# --- the moderators' unified inbox (moderation.Item) and the askers' e-mails --------------------
+
+
+def _due_on(question: Question) -> Any:
+    return (
+        question.written_due_on if question.answer_state == AnswerState.AWAITING_WRITTEN else None
+    )
+
+
+def question_index(question: Question) -> None:
+    """Put a question in the moderators' unified inbox (inside the caller's transaction)."""
+    dialogue = question.dialogue
+    item_index(
+        kind=ITEM_KIND,
+        object_id=question.pk,
+        context_kind="dialogue",
+        context_id=dialogue.pk,
+        context_label=dialogue.topic,
+        context_url=reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
+        + f"#q-{question.pk}",
+        status=question.status,
+        version=question.version,
+        text=question.body,
+        topic=question.topic,
+        author_label=f"{question.asker_name} — {question.locality}",
+        submitted_at=question.submitted_at,
+        due_on=_due_on(question),
+    )
+
+
+def _item_sync(question: Question, *, text_changed: bool = False, actor: Any = None) -> None:
+    item_sync(
+        kind=ITEM_KIND,
+        object_id=question.pk,
+        status=question.status,
+        version=question.version,
+        topic=question.topic,
+        text=question.body if text_changed else None,
+        decided_by=actor,
+        due_on=_due_on(question),
+    )
+
+
+def questions_reindex() -> int:
+    """Index every question into the unified inbox (installations older than the index);
+    oldest first, so duplicates point at the earlier question. Returns how many."""
+    count = 0
+    for question in Question.objects.select_related("dialogue").order_by("submitted_at", "pk"):
+        with transaction.atomic():
+            question_index(question)
+        count += 1
+    return count
+
+
+def _tracking_path(question: Question) -> str:
+    return reverse("livechat:track-detail", kwargs={"code": question.tracking_code})
+
+
+def _notify_published(question: Question) -> None:
+    notifications.item_published_notify(
+        email=question.email,
+        item_label=_("câu hỏi"),
+        context_label=question.dialogue.topic,
+        text=question.body,
+        link=_tracking_path(question),
+    )
+
+
+def _notify_rejected(question: Question, reason: Any) -> None:
+    notifications.item_rejected_notify(
+        email=question.email,
+        item_label=_("câu hỏi"),
+        context_label=question.dialogue.topic,
+        text=question.body,
+        reason_title=reason.title,
+        reason_explanation=reason.explanation,
+        link=_tracking_path(question),
+    )
+
+
+def _notify_answered(question: Question, answer: Answer) -> None:
+    """The asker and everyone whose question was merged into this one."""
+    askers = [question, *Question.objects.filter(merged_into=question, status=Status.MERGED)]
+    for asker in askers:
+        notifications.question_answered_notify(
+            email=asker.email,
+            context_label=question.dialogue.topic,
+            text=question.body,
+            answer_text=answer.body,
+            answered_by=f"{answer.leader.title} {answer.leader.name}".strip(),
+            link=_tracking_path(asker),
+        )
 
 
 # --- dialogues -------------------------------------------------------------------------------
@@ -235,6 +338,7 @@ def question_submit(
             )
             Question.objects.filter(pk=question.pk).update(position=question.pk)
             question.position = question.pk
+            question_index(question)
             events.event_append(
                 dialogue_id=dialogue.pk,
                 event_type=events.QUESTION_SUBMITTED,
@@ -304,7 +408,7 @@ def question_approve(
         before = _state(question)
         question.status = Status.PUBLISHED
         question.published_at = question.decided_at = timezone.now()
-        _save(question, ["status", "published_at", "decided_at"])
+        _save(question, ["status", "published_at", "decided_at"], decided_by=actor)
         audit_record(
             actor=actor,
             action="approve",
@@ -314,6 +418,7 @@ def question_approve(
             after=_state(question),
         )
         _emit_question(question, events.QUESTION_PUBLISHED)
+        _notify_published(question)
     return _reload(question)
 
 
@@ -349,7 +454,7 @@ def question_reject(
         question.status = Status.REJECTED
         question.rejection_reason = reason
         question.decided_at = timezone.now()
-        _save(question, ["status", "rejection_reason", "decided_at"])
+        _save(question, ["status", "rejection_reason", "decided_at"], decided_by=actor)
         _off_air_if(question)
         audit_record(
             actor=actor,
@@ -368,6 +473,7 @@ def question_reject(
             data={"question": question_staff_dict(fresh)},
             public_data={"question_id": question.pk} if was_public else None,
         )
+        _notify_rejected(question, reason)
     return _reload(question)
 
 
@@ -450,7 +556,7 @@ def question_merge(
             source.status = Status.MERGED
             source.merged_into = target
             source.decided_at = timezone.now()
-            _save(source, ["status", "merged_into", "decided_at"])
+            _save(source, ["status", "merged_into", "decided_at"], decided_by=actor)
             _off_air_if(source)
             # Questions merged earlier into a source now follow the new target directly.
             Question.objects.filter(merged_into=source).update(merged_into=target)
@@ -476,9 +582,13 @@ def question_merge(
             dialogue_id=target.dialogue_id,
             event_type=events.QUESTION_MERGED,
             data={"question": question_staff_dict(fresh), "merged_ids": [s.pk for s in sources]},
+            # A pending target's text has not been approved: the public only learns which
+            # published questions disappear.
             public_data=(
                 {"question": question_public_dict(fresh), "merged_ids": public_removed}
-                if public or public_removed
+                if public
+                else {"merged_ids": public_removed}
+                if public_removed
                 else None
             ),
         )
@@ -822,4 +932,5 @@ def answer_post(
             data=data,
             public_data=data,
         )
+        _notify_answered(question, answer)
     return answer
