@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to the livechat routing behind session
-authentication and an Origin check. Serve it with daphne (default) or any ASGI server:
+"""ASGI entry point: HTTP goes to Django, WebSockets to the livechat and moderation routing
+behind session authentication and an Origin check. Serve it with daphne (default) or any ASGI server:
 `daphne asgi:application`, `uvicorn asgi:application`."""
 
 import os
@@ -15,12 +15,13 @@ from django.conf import settings  # noqa: E402
 
 from consult.origin import OriginValidator  # noqa: E402
 from livechat.routing import websocket_urlpatterns  # noqa: E402
+from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": OriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)),
             allowed_hosts=settings.ALLOWED_HOSTS,
             extra_origins=settings.CONSULT["WS_ALLOWED_ORIGINS"],
         ),

@@ -16,6 +16,7 @@ Every change of a claim is announced (`claim.changed`, see moderation.realtime) 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -65,13 +66,13 @@ def _item_key(kind: Any, object_id: Any) -> tuple[str, int]:
     known = {item_type.kind for item_type in registry.kinds()}
     if not isinstance(kind, str) or kind not in known:
         raise Invalid(_("Loại nội dung không hợp lệ."), fields={"kind": _("Không hợp lệ.")})
-    if isinstance(object_id, bool):
-        object_id = None  # True is an int to Python, never an id
-    try:
-        number = int(object_id)  # type: ignore[arg-type]  -- None and junk end in the except
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0 or number > 2**63 - 1 or str(object_id).strip() != str(number):
+    number = 0
+    # Only an integer or a string of ASCII digits: True, 1.5, "1e3" and 1e400 are not ids.
+    if isinstance(object_id, int) and not isinstance(object_id, bool):
+        number = object_id
+    elif isinstance(object_id, str) and re.fullmatch(r"[0-9]{1,19}", object_id.strip()):
+        number = int(object_id.strip())
+    if not 0 < number <= 2**63 - 1:
         raise Invalid(_("Mã nội dung không hợp lệ."), fields={"object_id": _("Không hợp lệ.")})
     return kind, number
 
