@@ -32,6 +32,31 @@ class DraftsConfig(AppConfig):
         def context_comment(comment: Any) -> str:
             return f"Dự thảo: {comment.draft.title}"
 
+        def approve_comment(*, actor: Any, object_id: int, expected_version: int | None) -> Any:
+            from drafts.services import comment_approve
+
+            return comment_approve(
+                actor=actor, comment_id=object_id, expected_version=expected_version
+            )
+
+        def reject_comment(
+            *, actor: Any, object_id: int, reason_id: Any, note: str, expected_version: int | None
+        ) -> Any:
+            from drafts.services import comment_reject
+
+            return comment_reject(
+                actor=actor,
+                comment_id=object_id,
+                reason_id=reason_id,
+                note=note,
+                expected_version=expected_version,
+            )
+
+        def reindex_comments() -> int:
+            from drafts.services import comments_reindex
+
+            return comments_reindex()
+
         registry.register(
             registry.ItemType(
                 kind="comment",
@@ -39,6 +64,9 @@ class DraftsConfig(AppConfig):
                 describe=describe_comment,
                 snapshot=snapshot_comment,
                 context=context_comment,
+                approve=approve_comment,
+                reject=reject_comment,
+                reindex=reindex_comments,
             )
         )
 

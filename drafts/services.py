@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -42,7 +43,14 @@ from drafts.rules import (
     MODERATE_COMMENT,
     SET_DISPOSITION,
 )
-from moderation.services import audit_record, reason_get_active, version_check
+from moderation import notifications
+from moderation.services import (
+    audit_record,
+    item_index,
+    item_sync,
+    reason_get_active,
+    version_check,
+)
 
 # The law fixes the comment period in Vietnamese time, whatever the server's clock zone.
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -701,7 +709,8 @@ def comment_submit(
     Anyone may call it. The period is enforced HERE, on the server clock, whatever the page
     showed: before `opens_at` or from `closes_at` on, PeriodClosed (HTTP 409). Returns
     (comment, created); a retry with the same `request_id` returns the first comment. The
-    comment is pending until a moderator approves it. Emits nothing.
+    comment is pending until a moderator approves it. Emits no dialogue event; it enters the
+    moderators' unified inbox (item.changed rung after commit).
     """
     errors = FieldErrors()
     data = _commenter_fields(
@@ -748,6 +757,7 @@ def comment_submit(
                 channel=Comment.Channel.ONLINE,
                 **data,
             )
+            comment_index(comment)
     except IntegrityError:
         # The same request sent twice at the same moment: the other one committed first.
         if request_id:
@@ -831,6 +841,7 @@ def comment_enter_offline(
             scan.seek(0)
             comment.scan.save(files.stored_name(scan_type), File(scan), save=False)
         comment.save()
+        comment_index(comment)
         audit_record(
             actor=actor,
             action="comment.enter_offline",
@@ -862,9 +873,55 @@ def _comment_state(comment: Comment) -> dict[str, Any]:
     }
 
 
-def _comment_save(comment: Comment, fields: list[str]) -> None:
+def _comment_save(comment: Comment, fields: list[str], *, decided_by: Any = None) -> None:
     comment.version += 1
     comment.save(update_fields=[*fields, "version"])
+    item_sync(
+        kind=COMMENT_KIND,
+        object_id=comment.pk,
+        status=comment.status,
+        version=comment.version,
+        decided_by=decided_by,
+    )
+
+
+# --- the moderators' unified inbox (moderation.Item) and the commenters' e-mails ---------------
+
+
+def comment_index(comment: Comment) -> None:
+    """Put a comment in the moderators' unified inbox (inside the caller's transaction). Its
+    article ("Điều 5") is its topic there."""
+    draft = comment.draft
+    author = comment.name
+    if comment.organization:
+        author = f"{author} — {comment.organization}"
+    item_index(
+        kind=COMMENT_KIND,
+        object_id=comment.pk,
+        context_kind="draft",
+        context_id=draft.pk,
+        context_label=draft.title,
+        context_url=reverse("drafts:staff-moderate", kwargs={"slug": draft.slug}),
+        status=comment.status,
+        version=comment.version,
+        text=comment.body,
+        topic=comment.article.citation if comment.article_id else "",
+        author_label=author,
+        submitted_at=comment.submitted_at,
+    )
+
+
+def comments_reindex() -> int:
+    """Index every comment into the unified inbox (installations older than the index);
+    oldest first, so duplicates point at the earlier comment. Returns how many."""
+    count = 0
+    for comment in Comment.objects.select_related("draft", "article").order_by(
+        "submitted_at", "pk"
+    ):
+        with transaction.atomic():
+            comment_index(comment)
+        count += 1
+    return count
 
 
 def _moderated(comment: Comment, *, actor: Any, expected_version: Any, allowed: tuple) -> None:
@@ -900,7 +957,7 @@ def comment_approve(*, actor: Any, comment_id: int, expected_version: Any = None
         before = _comment_state(comment)
         comment.status = Comment.Status.PUBLISHED
         comment.published_at = comment.decided_at = timezone.now()
-        _comment_save(comment, ["status", "published_at", "decided_at"])
+        _comment_save(comment, ["status", "published_at", "decided_at"], decided_by=actor)
         audit_record(
             actor=actor,
             action="approve",
@@ -908,6 +965,13 @@ def comment_approve(*, actor: Any, comment_id: int, expected_version: Any = None
             item=comment,
             before=before,
             after=_comment_state(comment),
+        )
+        notifications.item_published_notify(
+            email=comment.email,
+            item_label=_("góp ý"),
+            context_label=comment.draft.title,
+            text=comment.body,
+            link=comment.draft.get_absolute_url() + f"#gy-{comment.pk}",
         )
     return comment
 
@@ -940,7 +1004,7 @@ def comment_reject(
         comment.status = Comment.Status.REJECTED
         comment.rejection_reason = reason
         comment.decided_at = timezone.now()
-        _comment_save(comment, ["status", "rejection_reason", "decided_at"])
+        _comment_save(comment, ["status", "rejection_reason", "decided_at"], decided_by=actor)
         audit_record(
             actor=actor,
             action="reject",
@@ -950,6 +1014,14 @@ def comment_reject(
             after=_comment_state(comment),
             reason=reason,
             note=normalize_text(note)[:2000],
+        )
+        notifications.item_rejected_notify(
+            email=comment.email,
+            item_label=_("góp ý"),
+            context_label=comment.draft.title,
+            text=comment.body,
+            reason_title=reason.title,
+            reason_explanation=reason.explanation,
         )
     return comment
 

@@ -40,6 +40,39 @@ class LivechatConfig(AppConfig):
             )
         )
 
+        def approve(*, actor: Any, object_id: int, expected_version: int | None) -> Any:
+            from livechat.services import question_approve
+
+            return question_approve(
+                actor=actor, question_id=object_id, expected_version=expected_version
+            )
+
+        def reject(
+            *, actor: Any, object_id: int, reason_id: Any, note: str, expected_version: int | None
+        ) -> Any:
+            from livechat.services import question_reject
+
+            return question_reject(
+                actor=actor,
+                question_id=object_id,
+                reason_id=reason_id,
+                note=note,
+                expected_version=expected_version,
+            )
+
+        def overdue_url(dialogue_id: int) -> str:
+            from django.urls import reverse
+
+            from livechat.models import Dialogue
+
+            slug = Dialogue.objects.filter(pk=dialogue_id).values_list("slug", flat=True).first()
+            return reverse("livechat:written", kwargs={"slug": slug}) if slug else ""
+
+        def reindex() -> int:
+            from livechat.services import questions_reindex
+
+            return questions_reindex()
+
         registry.register(
             registry.ItemType(
                 kind="question",
@@ -47,5 +80,9 @@ class LivechatConfig(AppConfig):
                 describe=describe,
                 snapshot=snapshot,
                 context=context,
+                approve=approve,
+                reject=reject,
+                overdue_url=overdue_url,
+                reindex=reindex,
             )
         )
