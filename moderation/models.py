@@ -177,3 +177,51 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id} {self.excerpt[:40]}"
+
+
+class FlagTerm(models.Model):
+    """A prohibited or sensitive term that the auto-flags look for (moderation.flags).
+
+    Matched regardless of diacritics, case and spacing tricks; a match only flags an item for
+    the moderators, it never rejects anything. Administrators keep the list in the admin.
+    """
+
+    class Category(models.TextChoices):
+        PROHIBITED = "prohibited", _("Bị cấm")
+        SENSITIVE = "sensitive", _("Nhạy cảm")
+
+    term = models.CharField(
+        _("từ ngữ"),
+        max_length=100,
+        unique=True,
+        help_text=_("Viết có dấu; khớp cả khi viết không dấu, in hoa hay chèn dấu cách, dấu chấm."),
+    )
+    category = models.CharField(
+        _("mức độ"), max_length=12, choices=Category.choices, default=Category.SENSITIVE
+    )
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["term"]
+        verbose_name = _("từ ngữ cần cảnh báo")
+        verbose_name_plural = _("từ ngữ cần cảnh báo")
+
+    def __str__(self) -> str:
+        return self.term
+
+    def clean(self) -> None:
+        # Imported here: moderation.flags imports this module (and this file's imports are shared).
+        from django.core.exceptions import ValidationError
+
+        from consult.text import normalize_text
+        from moderation.flags import term_key
+
+        self.term = normalize_text(self.term, multiline=False)
+        key = term_key(self.term)
+        if len(key.replace(" ", "")) < 2:
+            raise ValidationError({"term": _("Từ ngữ cần có ít nhất hai chữ cái hoặc chữ số.")})
+        # "lừa đảo" and "lua dao" match the same texts, so they are one term, not two.
+        for other in FlagTerm.objects.exclude(pk=self.pk).only("term"):
+            if term_key(other.term) == key:
+                raise ValidationError({"term": _("Đã có từ ngữ “%s” tương đương.") % other.term})
