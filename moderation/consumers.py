@@ -3,7 +3,8 @@ frames, and claim / release actions that call moderation.claims.
 
 Frames (JSON text):
 - from the server, once on connect: {"type": "hello", "me": {id, name}, "claim_seconds": N,
-  "claims": [claim, ...]} with every live claim, so badges are right from the start;
+  "now": server time (ISO 8601), "claims": [claim, ...]} with every live claim, so badges are
+  right from the start;
 - from the client: {"type": "claim" | "release", "kind", "object_id", "request_id"?} and
   {"type": "ping", "request_id"?};
 - replies: {"type": "ack", "request_id", "claim": claim | null, "mine": bool} for a claim
@@ -32,6 +33,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult import rules as consult_rules
@@ -71,6 +73,8 @@ def _hello(user: Any) -> dict[str, Any]:
         "type": "hello",
         "me": {"id": user.pk, "name": user.display_name},
         "claim_seconds": claims.claim_seconds(),
+        # The server's clock, so the page can tell when a claim expires despite clock skew.
+        "now": timezone.now().isoformat(),
         "claims": [claims.claim_to_dict(claim) for claim in claims.claims_live()],
     }
 

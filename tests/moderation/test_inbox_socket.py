@@ -150,6 +150,7 @@ async def test_moderator_sees_another_moderators_claim_live_and_cannot_take_it(
         assert hello_a["me"] == {"id": moderator.pk, "name": "Lê Biên Tập"}
         assert hello_a["claims"] == []
         assert hello_a["claim_seconds"] == 120
+        assert dt.datetime.fromisoformat(hello_a["now"]) == clock.now
 
         ack, events = await send(a, claim_frame(request_id="r1"))
         assert ack["type"] == "ack" and ack["request_id"] == "r1"
