@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from consult.errors import NotAllowed, NotAuthenticated
+from consult.signals import permission_denied
 
 Predicate = Callable[[Any, Any], bool]
 
@@ -77,6 +78,9 @@ def require(user: Any, name: str, obj: Any = None) -> None:
     """Raise NotAuthenticated / NotAllowed unless `user` holds permission `name` on `obj`."""
     if has_perm(user, name, obj):
         return
+    # Refusals are audited (moderation listens); send_robust so a receiver's fault never
+    # turns a refusal into a server error.
+    permission_denied.send_robust(sender=require, user=user, permission=name, obj=obj)
     if role_of(user) is None and not getattr(user, "is_authenticated", False):
         raise NotAuthenticated(_("Vui lòng đăng nhập bằng tài khoản cán bộ."))
     raise NotAllowed(_("Tài khoản của bạn không có quyền thực hiện thao tác này."))

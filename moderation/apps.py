@@ -9,3 +9,6 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         from moderation import rules  # noqa: F401  -- registers the permission predicates
+        from moderation.receivers import connect as receivers_connect
+
+        receivers_connect()  # refused permission checks go to the audit log

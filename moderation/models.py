@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from moderation.audit import AuditEntryQuerySet
+
 
 class RejectionReason(models.Model):
     """A ground for refusing to publish, from the law on prohibited content (LEGAL.md)."""
@@ -67,6 +69,9 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     note = models.TextField(_("ghi chú"), blank=True)
+
+    # Reads and inserts only: bulk update/delete raise too (moderation/audit.py).
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

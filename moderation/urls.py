@@ -14,4 +14,5 @@ urlpatterns = [
     ),
     path("moderation/stats/", inbox_views.stats, name="stats"),
     path("moderation/audit/", views.audit_log, name="audit-log"),
+    path("moderation/audit/export.csv", views.audit_export, name="audit-export"),
 ]

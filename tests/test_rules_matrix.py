@@ -37,6 +37,7 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool, bool, bool, bool]] = {
     "moderation.moderate": (N, Y, N, N, N, Y, N),
     "moderation.view_audit_log": (N, Y, Y, Y, Y, Y, N),
     "moderation.manage_reasons": (N, N, N, N, N, Y, N),
+    "moderation.export_audit_log": (N, N, N, N, N, Y, N),
     "livechat.manage_dialogue": (N, Y, N, N, N, Y, N),
     "livechat.moderate_question": (N, Y, N, N, N, Y, N),
     "livechat.view_staff_queue": (N, Y, Y, N, N, Y, N),

@@ -472,7 +472,7 @@ def test_disabled_account_is_401(dialogue):
     assert post(client, f"/questions/{question.pk}/approve", {}).status_code == 401
 
 
-def test_moderation_endpoints_are_403_for_leader(dialogue, leader_client):
+def test_moderation_endpoints_are_403_for_leader(dialogue, leader_client, leader_user):
     question = submit(dialogue)
     for method, path, data in _staff_requests(dialogue, question):
         if path.endswith(("/queue", "/reasons", "/answers")):
@@ -481,7 +481,9 @@ def test_moderation_endpoints_are_403_for_leader(dialogue, leader_client):
         assert response.status_code == 403, path
         assert error_of(response)["code"] == "forbidden"
     assert set(Question.objects.values_list("status", flat=True)) == {"pending"}
-    assert not AuditEntry.objects.exists()
+    # No decision recorded; only the refusals themselves (issue 4: failed checks are audited).
+    assert not AuditEntry.objects.exclude(action="permission_denied").exists()
+    assert AuditEntry.objects.filter(action="permission_denied", actor=leader_user).exists()
 
 
 def test_agency_staff_cannot_read_queue_or_answer(dialogue, moderator, agency_staff):
