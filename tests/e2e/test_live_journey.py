@@ -260,7 +260,9 @@ def test_citizen_asks_moderator_approves_leader_answers_and_viewer_sees_it_live(
     }
     for name, page in shots.items():
         assert _no_sideways_scroll(page), f"{name}: the page scrolls sideways at 1280 px"
-        page.screenshot(path=str(artifacts / name), full_page=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts / name))  # the first screen, as the README shows
+        page.screenshot(path=str(artifacts / name.replace(".png", "-full.png")), full_page=True)
 
     phone_context = browser.new_context(viewport=PHONE, locale="vi-VN", device_scale_factor=2)
     phone = phone_context.new_page()
