@@ -30,6 +30,8 @@
     gone: "Nội dung bạn đang xem đã được xử lý hoặc không còn trong danh sách.",
     helpTitle: "Phím tắt",
     helpButton: "Phím tắt (?)",
+    helpKey: "Phím",
+    helpAction: "Tác dụng",
     helpClose: "Đóng",
     helpIntro: "Phím tắt không hoạt động khi bạn đang gõ trong một ô nhập liệu.",
     keyNext: "Nội dung tiếp theo",
@@ -312,17 +314,29 @@
     title.textContent = text.helpTitle;
     var intro = document.createElement("p");
     intro.textContent = text.helpIntro;
-    var keys = document.createElement("dl");
+    // A two-column table reads well without any style sheet: key, then what it does.
+    var keys = document.createElement("table");
+    keys.className = "inbox-shortcuts";
+    var head = keys.createTHead().insertRow();
+    [text.helpKey, text.helpAction].forEach(function (label) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = label;
+      head.appendChild(th);
+    });
+    var body = keys.createTBody();
     [["j", text.keyNext], ["k", text.keyPrevious], ["a", text.keyApprove], ["r", text.keyReject],
       ["x", text.keyTick], ["?", text.keyHelp], ["Esc", text.keyClose]].forEach(function (pair) {
-      var dt = document.createElement("dt");
+      var tr = body.insertRow();
+      var th = document.createElement("th");
+      th.scope = "row";
       var kbd = document.createElement("kbd");
       kbd.textContent = pair[0];
-      dt.appendChild(kbd);
-      var dd = document.createElement("dd");
-      dd.textContent = pair[1];
-      keys.appendChild(dt);
-      keys.appendChild(dd);
+      th.appendChild(kbd);
+      var td = document.createElement("td");
+      td.textContent = pair[1];
+      tr.appendChild(th);
+      tr.appendChild(td);
     });
     var close = document.createElement("button");
     close.type = "button";
