@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import re
 import unicodedata
 import urllib.parse
@@ -262,7 +263,7 @@ class _RowBuilder:
             "publish_name": self.yes if c.publish_name else self.no,
             "body": c.body,
             "status": self.statuses.get(c.status, c.status),
-            "rejection_reason": c.rejection_reason.title if c.rejection_reason_id else "",
+            "rejection_reason": c.rejection_reason.title if c.rejection_reason else "",
             "disposition": self.dispositions.get(c.disposition, c.disposition),
             "response": c.response,
             "channel": self.channels.get(c.channel, c.channel),
@@ -651,7 +652,8 @@ def _signature_block(document: Any) -> None:
 
 
 def _fmt_day(value: dt.datetime | None) -> str:
-    return local(value).strftime("%d/%m/%Y") if value else "…"
+    day = local(value)
+    return day.strftime("%d/%m/%Y") if day else "…"
 
 
 def _commenter_text(c: Comment, types: dict[str, str], channels: dict[str, str]) -> str:
@@ -693,6 +695,27 @@ def write_docx(
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}")
+    try:
+        return _write_docx(
+            draft=draft, viewer=viewer, out=out, layout=layout,
+            include_pending=include_pending, today=today,
+        )  # fmt: skip
+    finally:
+        # python-docx's objects reference each other in cycles (document, parts, tables) that
+        # keep the whole XML tree (~150 MB for 10,000 rows) until the cyclic collector runs,
+        # which can be much later in a server process. Collect now: a few milliseconds.
+        gc.collect()
+
+
+def _write_docx(
+    *,
+    draft: Draft,
+    viewer: Any,
+    out: str | IO[bytes],
+    layout: str,
+    include_pending: bool,
+    today: dt.date | None,
+) -> DocxSummary:
     comments = comment_list_for_export(draft=draft, viewer=viewer)
     today = today or timezone.now().astimezone(LOCAL_TZ).date()
     types = _choices(Comment.CommenterType.choices)
@@ -771,6 +794,7 @@ def write_docx(
     number = 0
     current_group: object = object()
     general_rows: list[str] = []  # "Góp ý chung" is placed first whatever the database order
+    renumber = False
 
     def response_xml(c: Comment) -> str:
         label = dispositions.get(c.disposition, "") if c.disposition else ""
@@ -810,6 +834,8 @@ def write_docx(
         if c.status == Comment.Status.PENDING:
             body = _("[Chưa duyệt] ") + body
         target = general_rows if c.article_id is None else None
+        if target is not None and not general_rows and number > 1:
+            renumber = True  # article rows came first (PostgreSQL sorts NULL last)
 
         rows: list[str] = []
         if layout == LAYOUT_STANDARD:
@@ -852,12 +878,13 @@ def write_docx(
 
     if general_rows:
         # General comments go right under the header row, before the articles. Their STT was
-        # assigned in database order; renumber the whole table so it reads 1, 2, 3… from the top.
+        # assigned in database order; when that put them last, renumber the table from the top.
         writer.pending = general_rows
         for row in reversed(writer.flush()):
             row.getparent().remove(row)
             header_row.addnext(row)
-        _renumber(table, has_group_rows=layout == LAYOUT_STANDARD)
+        if renumber:
+            _renumber(table._tbl, has_group_rows=layout == LAYOUT_STANDARD)
     if summary.comments == 0:
         writer.add(
             "<w:tr>" + _cell_xml(full, _paras_xml(_("Không có ý kiến góp ý."), italic=True,
@@ -916,15 +943,18 @@ def write_docx(
     return summary
 
 
-def _renumber(table: Any, *, has_group_rows: bool) -> None:
+def _renumber(tbl: Any, *, has_group_rows: bool) -> None:
     """Rewrite the STT column top to bottom, skipping the header and group heading rows."""
-    w = table._tbl.nsmap["w"]
+    w = tbl.nsmap["w"]
+    tc_tag, t_tag = f"{{{w}}}tc", f"{{{w}}}t"
     number = 0
-    for tr in table._tbl.tr_lst[1:]:
-        cells = tr.findall(f"{{{w}}}tc")
-        if has_group_rows and len(cells) == 1:
+    for index, tr in enumerate(tbl.iterchildren(f"{{{w}}}tr")):
+        if index == 0:
+            continue
+        first = tr.find(tc_tag)
+        if has_group_rows and first.getnext() is None:  # a heading row is one merged cell
             continue
         number += 1
-        texts = cells[0].findall(f".//{{{w}}}t")
-        if texts:
-            texts[0].text = str(number)
+        text = next(first.iter(t_tag), None)
+        if text is not None:
+            text.text = str(number)

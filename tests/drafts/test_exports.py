@@ -16,14 +16,13 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.test import AsyncClient, Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 
 from consult.models import Agency, User
 from drafts import exports
 from drafts.models import Comment, DocumentKind, Draft, DraftNode
-from moderation import registry
 from moderation.models import AuditEntry, RejectionReason
 from tests.conftest import make_user
 
@@ -41,24 +40,6 @@ FORMULAS = [
     "  =1+2",
     "＝1+1",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _draft_item_type() -> None:
-    """The drafts app registers its "draft" audit item type in its AppConfig; until it does in
-    this working tree, register an equivalent one so the audit entry can be written."""
-    try:
-        registry.get("draft")
-    except KeyError:
-        registry.register(
-            registry.ItemType(
-                kind="draft",
-                label="Dự thảo",
-                describe=lambda d: f"Dự thảo #{d.pk}: {d.title[:120]}",
-                snapshot=lambda d: {"id": d.pk},
-                context=lambda d: d.agency.name,
-            )
-        )
 
 
 # --- data --------------------------------------------------------------------------------
@@ -193,37 +174,7 @@ def build_docx(draft: Draft, viewer: Any, **kwargs: Any) -> tuple[Any, exports.D
 
 
 def export_url(draft: Draft, fmt: str) -> str:
-    try:
-        return reverse("drafts:draft-export", kwargs={"slug": draft.slug, "fmt": fmt})
-    except NoReverseMatch:
-        return f"/drafts/{draft.slug}/export.{fmt}"
-
-
-def _urlpatterns() -> list[Any]:
-    from django.urls import path
-
-    from consult.urls import urlpatterns as project_urls
-    from drafts import export_views
-
-    return [
-        path("drafts/<slug:slug>/export.<str:fmt>", export_views.draft_export),
-        *project_urls,
-    ]
-
-
-@pytest.fixture
-def urls(settings: Any) -> None:
-    """Serve the export view at its documented address even before the drafts URLs include
-    it (this module then doubles as the URLconf)."""
-    global urlpatterns
-    try:
-        reverse("drafts:draft-export", kwargs={"slug": "x", "fmt": "csv"})
-    except NoReverseMatch:
-        urlpatterns = _urlpatterns()
-        settings.ROOT_URLCONF = __name__
-
-
-urlpatterns: list[Any] = []
+    return reverse("drafts:draft-export", kwargs={"slug": draft.slug, "fmt": fmt})
 
 
 # --- the formula guard -------------------------------------------------------------------
@@ -601,7 +552,6 @@ def test_download_name_has_ascii_fallback_and_utf8_name_without_injection(agency
 # --- the view: permissions, audit, streaming ------------------------------------------------
 
 
-@pytest.mark.usefixtures("urls")
 @pytest.mark.parametrize("fmt", ["docx", "xlsx", "csv"])
 def test_anonymous_cannot_export_and_is_sent_to_login(
     data: dict[str, Any], client: Client, fmt: str
@@ -612,7 +562,6 @@ def test_anonymous_cannot_export_and_is_sent_to_login(
     assert not AuditEntry.objects.filter(action="draft.export").exists()
 
 
-@pytest.mark.usefixtures("urls")
 @pytest.mark.parametrize("fmt", ["docx", "xlsx", "csv"])
 def test_agency_staff_cannot_export_other_agency_draft(
     data: dict[str, Any], client: Client, other_agency: Agency, fmt: str
@@ -623,13 +572,11 @@ def test_agency_staff_cannot_export_other_agency_draft(
     assert not AuditEntry.objects.filter(action="draft.export").exists()
 
 
-@pytest.mark.usefixtures("urls")
 def test_leader_cannot_export(data: dict[str, Any], client: Client, leader_user: User) -> None:
     client.force_login(leader_user)
     assert client.get(export_url(data["draft"], "csv")).status_code == 403
 
 
-@pytest.mark.usefixtures("urls")
 @pytest.mark.parametrize("role", ["agency_staff", "moderator", "admin_user"])
 @pytest.mark.parametrize("fmt", ["docx", "xlsx", "csv"])
 def test_staff_can_export_and_each_download_is_audited(
@@ -664,7 +611,6 @@ def test_staff_can_export_and_each_download_is_audited(
     assert TITLE[:50] in entry.note
 
 
-@pytest.mark.usefixtures("urls")
 def test_two_downloads_leave_two_audit_entries_with_layout(
     data: dict[str, Any], client: Client, moderator: User
 ) -> None:
@@ -678,7 +624,6 @@ def test_two_downloads_leave_two_audit_entries_with_layout(
     assert layouts == ["five-column", "standard"]
 
 
-@pytest.mark.usefixtures("urls")
 def test_staff_cannot_export_unknown_format_layout_or_draft(
     data: dict[str, Any], client: Client, moderator: User
 ) -> None:
@@ -690,7 +635,6 @@ def test_staff_cannot_export_unknown_format_layout_or_draft(
     assert not AuditEntry.objects.filter(action="draft.export").exists()
 
 
-@pytest.mark.usefixtures("urls")
 def test_staff_cannot_export_with_post(
     data: dict[str, Any], client: Client, moderator: User
 ) -> None:
@@ -698,7 +642,6 @@ def test_staff_cannot_export_with_post(
     assert client.post(export_url(data["draft"], "csv")).status_code == 405
 
 
-@pytest.mark.usefixtures("urls")
 @pytest.mark.django_db(transaction=True)
 async def test_csv_streams_asynchronously_under_asgi(agency: Agency) -> None:
     from asgiref.sync import sync_to_async
@@ -706,8 +649,10 @@ async def test_csv_streams_asynchronously_under_asgi(agency: Agency) -> None:
     @sync_to_async
     def setup() -> tuple[Draft, User]:
         draft = make_draft(agency, slug="asgi")
-        for i in range(1200):
-            add_comment(draft, None, body=f"Góp ý {i}")
+        Comment.objects.bulk_create(
+            Comment(draft=draft, commenter_type="individual", name="Lê Văn Tám", body=f"Góp ý {i}")
+            for i in range(1200)
+        )
         return draft, make_user("moderator")
 
     draft, user = await setup()
