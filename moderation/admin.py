@@ -3,7 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from moderation.models import AuditEntry, RejectionReason
+from consult import rules
+from moderation.models import AuditEntry, FlagTerm, RejectionReason
 
 
 @admin.register(RejectionReason)
@@ -30,3 +31,29 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(FlagTerm)
+class FlagTermAdmin(admin.ModelAdmin):
+    """Administrators keep the terms the auto-flags look for (moderation.flags)."""
+
+    list_display = ["term", "category", "is_active", "note"]
+    list_editable = ["category", "is_active"]
+    list_filter = ["category", "is_active"]
+    search_fields = ["term", "note"]
+
+    # The Consult role decides, not Django's per-model permissions: administrators only.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return rules.is_admin(request.user)
