@@ -39,7 +39,8 @@ CLAIMED = "claimed"
 def claim_seconds() -> int:
     """How long a claim lives without being refreshed (settings.CONSULT["CLAIM_SECONDS"])."""
     try:
-        seconds = int(settings.CONSULT.get("CLAIM_SECONDS", 120))
+        configured: Any = settings.CONSULT.get("CLAIM_SECONDS", 120)
+        seconds = int(configured)
     except (TypeError, ValueError):
         seconds = 120
     return max(1, seconds)

@@ -205,6 +205,6 @@ def _frame_parse(text: str | None) -> tuple[str, dict[str, Any]]:
         raise Invalid(_("request_id không hợp lệ."), code="bad_frame")
     if frame.get("type") not in ("claim", "release", "ping"):
         error = Invalid(_("Thao tác không được hỗ trợ."), code="unknown_type")
-        error.request_id = request_id  # type: ignore[attr-defined]  -- echoed in the error
+        setattr(error, "request_id", request_id)  # noqa: B010 -- echoed in the error frame
         raise error
     return request_id, frame
