@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "pw-secret-123"  # make_user's password
-WAIT_MS = 10_000  # the longest any one step may take to show up on another screen
+WAIT_MS = 15_000  # the longest any one step may take to show up on another screen (a busy CI)
 
 QUESTION = (
     "Gia đình tôi có 300 m² đất nông nghiệp bị thu hồi làm đường vành đai 4. "
