@@ -252,9 +252,11 @@ def _term_flags(text: str, terms: Iterable[TermSpec | str]) -> list[Flag]:
         spec, span = matches[0]
         written = text[span[0] : span[1]]
         detail = spec.term
-        if fold(written) != fold(spec.term) or len(matches) > 1:
+        # Show the writing when it is more than the term without diacritics ("LUADAO", "l.ừ.a").
+        respelled = term_key(written) != term_key(spec.term)
+        if respelled or len(matches) > 1:
             extras = []
-            if fold(written) != fold(spec.term):
+            if respelled:
                 extras.append(_("viết “%(written)s”") % {"written": written})
             if len(matches) > 1:
                 extras.append(_("%(count)d lần") % {"count": len(matches)})
@@ -673,7 +675,8 @@ def _link_flags(text: str, emails: list[tuple[int, int]]) -> list[Flag]:
         label, severity = _("Có nhiều đường dẫn"), MEDIUM
     else:
         label, severity = _("Có đường dẫn trong nội dung"), LOW
-    detail = ", ".join(hosts[:3])
+    # A host can be as long as the spammer likes; the detail stays readable.
+    detail = ", ".join(host if len(host) <= 60 else host[:59] + "…" for host in hosts[:3])
     if len(hosts) > 3:
         detail += _(" và %(count)d địa chỉ khác") % {"count": len(hosts) - 3}
     return [Flag("link_spam", label, detail, severity, span=links[0][1])]

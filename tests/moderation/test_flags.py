@@ -447,6 +447,11 @@ def test_links_are_flagged_by_how_many_and_what_kind(form, text, detail, severit
     )
 
 
+def test_very_long_address_is_shortened_in_the_detail():
+    [flag] = flags_compute("Xem https://" + "a" * 300 + ".com/x", terms=[])
+    assert flag.detail == "a" * 59 + "…"
+
+
 def test_link_span_leaves_out_the_closing_punctuation():
     text = "Xem (https://vanhdai4.vn/tien-do)."
     [flag] = flags_compute(text, terms=[])
