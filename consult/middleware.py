@@ -9,7 +9,8 @@ from django.utils import translation
 
 class LanguageQueryMiddleware:
     """`?lang=en` (or `vi`) switches the language and remembers it in the language cookie,
-    so a link can open a page in English without JavaScript or a form."""
+    so a link can open a page in English without JavaScript or a form. Without either, pages
+    are in Vietnamese (settings.LANGUAGE_CODE)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -18,6 +19,11 @@ class LanguageQueryMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         lang = request.GET.get("lang")
         if lang not in self.languages:
+            if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in self.languages:
+                # Vietnamese by default whatever the browser's Accept-Language says: English is
+                # chosen explicitly (?lang=en or the switcher), never guessed.
+                translation.activate(settings.LANGUAGE_CODE)
+                request.LANGUAGE_CODE = settings.LANGUAGE_CODE  # type: ignore[attr-defined]
             return self.get_response(request)
         translation.activate(lang)
         request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]  # set by LocaleMiddleware too

@@ -89,6 +89,8 @@
     });
   }
 
+  var CONTROLS = "input, textarea, select, button, summary, a[href]";
+
   function hasFocus(region) {
     return region.contains(document.activeElement) && document.activeElement !== document.body;
   }
@@ -98,21 +100,28 @@
   function apply(doc, force, acted) {
     var stale = false;
     var refocus = null;
+    var refocusId = "";
     Array.prototype.forEach.call(document.querySelectorAll("[data-live-region]"), function (region) {
       var fresh = doc.getElementById(region.id);
       if (!fresh) return;
       if (fresh.innerHTML === region.innerHTML) return;
       var focused = hasFocus(region);
-      if (!force && (isDirty(region) || (focused && !acted))) { stale = true; return; }
+      // Focus on a control (a half-made choice, a link about to be followed) holds the column
+      // back; focus on a heading the script placed there does not, or the column would freeze.
+      var onControl = focused && document.activeElement.matches(CONTROLS);
+      if (!force && (isDirty(region) || (onControl && !acted))) { stale = true; return; }
+      var focusedId = focused ? document.activeElement.id : "";
       var keys = openDetails(region);
       var imported = document.importNode(fresh, true);
       region.replaceWith(imported);
       reopen(imported, keys);
-      if (focused) refocus = imported;
+      if (focused) { refocus = imported; refocusId = focusedId; }
     });
     if (refocus) {
-      // The user's own action moved the question: follow it to where it now is.
-      var target = document.getElementById("q-" + acted + "-h") || refocus.querySelector("h2");
+      // The user's own action moved the question: follow it to where it now is; otherwise keep
+      // focus on the same element (by id) in the fresh column.
+      var target = (acted && document.getElementById("q-" + acted + "-h")) ||
+        (refocusId && document.getElementById(refocusId)) || refocus.querySelector("h2");
       if (target) {
         target.setAttribute("tabindex", "-1");
         target.focus({ preventScroll: true });
