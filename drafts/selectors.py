@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,9 @@ def comment_list_for_export(*, draft: Draft, viewer: Any) -> Iterator[Comment]:
     return (
         Comment.objects.filter(draft=draft)
         .select_related("article", "rejection_reason")
-        .order_by("article__position", "submitted_at", "id")
+        # General comments (no article) first on every database: SQLite and PostgreSQL
+        # disagree on where NULLs sort by default.
+        .order_by(F("article__position").asc(nulls_first=True), "submitted_at", "id")
         .iterator(chunk_size=2000)
     )
 
