@@ -88,10 +88,8 @@ _UNSET: Any = object()
 
 def _flags_compute(text: str, earlier: list[tuple[int, str]]) -> list[dict[str, Any]]:
     """The auto-flags of a text as JSON-ready dicts. Flags help moderators and never decide."""
-    try:
-        from moderation.flags import flags_compute
-    except ImportError:  # TODO(issue 4): moderation.flags lands with helper F's work
-        return []
+    from moderation.flags import flags_compute
+
     flags = flags_compute(text, earlier=earlier)
     return [
         {
@@ -254,10 +252,8 @@ def item_sync(
 def _claim_check(*, actor: Any, kind: str, object_id: int, confirmed: bool) -> None:
     """Refuse a decision on an item another moderator holds a live claim on, unless the actor
     confirmed they want to act anyway (the inbox asks them)."""
-    try:
-        from moderation import claims
-    except ImportError:  # TODO(issue 4): claims land with helper H2's work
-        return
+    from moderation import claims
+
     claims.claim_check(actor=actor, kind=kind, object_id=object_id, confirmed=confirmed)
 
 

@@ -146,7 +146,6 @@ def test_a_refused_decision_leaves_the_index_unchanged(dialogue, moderator):
 
 
 def test_flags_are_stored_on_the_item_for_a_phone_number_in_a_question(dialogue):
-    pytest.importorskip("moderation.flags", reason="moderation.flags (issue 4, helper F)")
     question = ask(dialogue, body="Gọi cho tôi theo số 0912 345 678 để trao đổi về đền bù.")
     item = item_of(question)
     codes = {flag["code"] for flag in item.flags}

@@ -99,7 +99,7 @@ def test_stats_page_shows_the_figures(client, dataset, moderator):
     page = client.get("/moderation/stats/?days=7").content.decode()
     assert "40 phút" in page and "Lê Biên Tập" in page and dataset["spam"].title in page
     assert page.count('<tr><th scope="row"><time') == 7
-    assert 'class="bar" style="width: 100%"' in page
+    assert 'class="bar bar-w-100"' in page and "style=" not in page.split("<main")[1]
 
 
 def test_stats_of_an_empty_board(client, moderator):
