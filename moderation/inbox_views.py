@@ -75,7 +75,7 @@ def _claims(items: list[Item], viewer: Any) -> dict[tuple[str, int], dict[str, A
     found = claims.claims_for(items)
     return {
         key: {
-            "name": claims.claim_to_dict(claim)["moderator"]["name"],
+            "name": claim.moderator.display_name or claim.moderator.get_username(),
             "mine": claim.moderator_id == viewer.pk,
         }
         for key, claim in found.items()
