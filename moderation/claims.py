@@ -170,6 +170,14 @@ def claim_release(*, actor: Any, kind: str, object_id: int) -> bool:
         return live
 
 
+def claims_clear(*, kind: str, object_id: int) -> None:
+    """Remove any claim on an item that has just been decided (inside the deciding
+    transaction). Called by moderation's index, whoever decided and from whichever screen.
+    Emits `claim.changed` with `moderator: null` after commit when a claim existed."""
+    if Claim.objects.filter(kind=kind, object_id=int(object_id)).delete()[0]:
+        _announce(None, kind=kind, object_id=int(object_id))
+
+
 def claim_get(*, kind: str, object_id: int) -> Claim | None:
     """The live claim on an item, or None."""
     kind, object_id = _item_key(kind, object_id)

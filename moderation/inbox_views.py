@@ -167,9 +167,39 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "flag_choices": selectors.inbox_flag_choices(viewer=request.user),
             "age_choices": AGE_CHOICES,
             "fragment_url": f"{reverse('moderation:inbox')}?{fragment_query}",
+            "inbox_labels": inbox_labels(),
         }
     )
     return render(request, "moderation/inbox.html", context)
+
+
+def inbox_labels() -> dict[str, str]:
+    """The inbox script's texts, translated on the server (the script holds defaults only)."""
+    return {
+        "claimed": _("Đang được %s xử lý"),
+        "claimedMine": _("Bạn đang xử lý"),
+        "claimedNotice": _("Nội dung này đang được %s xử lý."),
+        "confirm": _("Nội dung này đang được %s xử lý. Bạn vẫn muốn quyết định thay?"),
+        "confirmBulk": _("%n nội dung đã chọn đang được người khác xử lý. Bạn vẫn muốn tiếp tục?"),
+        "newItems": _("%n nội dung mới"),
+        "gone": _("Nội dung bạn đang xem đã được xử lý hoặc không còn trong danh sách."),
+        "helpTitle": _("Phím tắt"),
+        "helpButton": _("Phím tắt (?)"),
+        "helpKey": _("Phím"),
+        "helpAction": _("Tác dụng"),
+        "helpClose": _("Đóng"),
+        "helpIntro": _("Phím tắt không hoạt động khi bạn đang gõ trong một ô nhập liệu."),
+        "keyNext": _("Nội dung tiếp theo"),
+        "keyPrevious": _("Nội dung trước"),
+        "keyApprove": _("Duyệt nội dung đang chọn"),
+        "keyReject": _("Chọn lý do từ chối cho nội dung đang chọn"),
+        "keyTick": _("Đánh dấu / bỏ đánh dấu để xử lý hàng loạt"),
+        "keyHelp": _("Mở bảng phím tắt này"),
+        "keyClose": _("Đóng bảng phím tắt"),
+        "offline": _(
+            "Mất kết nối trực tiếp; danh sách sẽ không tự cập nhật cho đến khi kết nối lại."
+        ),
+    }
 
 
 def _kinds() -> set[str]:

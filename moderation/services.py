@@ -216,6 +216,11 @@ def item_sync(
             fields.add("decided_at")
         item.status = status
         fields.add("status")
+        if item.status != Item.Status.PENDING:
+            # A decision ends the work on the item: nobody "is handling" it any more.
+            from moderation.claims import claims_clear
+
+            claims_clear(kind=kind, object_id=object_id)
     if decided_by is not None and getattr(decided_by, "pk", None):
         item.decided_by = decided_by
         fields.add("decided_by")

@@ -352,3 +352,16 @@ def test_broadcast_failure_does_not_break_the_claim(
     assert len(callbacks) == 1
     assert "claim.changed" in caplog.text and "failed" in caplog.text
     assert Claim.objects.get().moderator == moderator
+
+
+def test_deciding_an_item_clears_every_claim_on_it(dialogue, moderator, moderator2):
+    from livechat import services as livechat_services
+    from tests.conftest import QUESTION_DEFAULTS
+
+    question, _created = livechat_services.question_submit(
+        dialogue_id=dialogue.pk, **QUESTION_DEFAULTS
+    )
+    acquire(moderator, object_id=question.pk)
+    # The decision comes from the live console (no confirmation step there), not the inbox.
+    livechat_services.question_approve(actor=moderator2, question_id=question.pk)
+    assert claims.claim_get(kind="question", object_id=question.pk) is None
