@@ -9,11 +9,11 @@ import json
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from consult.broadcast import group_send_soon
 from livechat.models import Dialogue, DialogueEvent
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,10 @@ def event_append(
 def doorbell_ring(event: DialogueEvent) -> None:
     """Tell every server process (one group member each) about a committed event.
 
-    A failure here loses nothing: the event is in the database and clients catch up through
-    `?after=`, or the next event's gap makes each process fetch what it missed.
+    Returns at once: the send runs on the server's event loop and gives up after a short
+    timeout (consult.broadcast), so a stopped or hung Redis never holds up the request that
+    made the change. A failure here loses nothing: the event is in the database, each process
+    hub polls the log and fills any gap from it, and clients catch up through `?after=`.
     """
     layer = get_channel_layer()
     if layer is None:
@@ -141,7 +143,9 @@ def doorbell_ring(event: DialogueEvent) -> None:
         "staff": staff_frame(event),
         "public": public_frame(event),
     }
-    try:
-        async_to_sync(layer.group_send)(group_name(event.dialogue_id), message)
-    except Exception:  # the doorbell is best-effort by design; the log is the truth
-        logger.exception("doorbell for dialogue %s seq %s failed", event.dialogue_id, event.seq)
+    group_send_soon(
+        group_name(event.dialogue_id),
+        message,
+        what=f"doorbell for dialogue {event.dialogue_id} seq {event.seq}",
+        layer=layer,
+    )

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from consult.broadcast import group_send_soon
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,11 @@ def _send(event: str, data: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(GROUP, {"type": MESSAGE, "event": event, "data": data})
-    except Exception:  # best-effort by design: the page re-reads the database
-        logger.exception("moderation inbox broadcast %s %s failed", event, data)
+    # Never waits for Redis (a stopped or hung Redis must not hold up the decision's request);
+    # best-effort by design: the page re-reads the database.
+    group_send_soon(
+        GROUP,
+        {"type": MESSAGE, "event": event, "data": data},
+        what=f"moderation inbox broadcast {event} {data}",
+        layer=layer,
+    )
