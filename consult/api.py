@@ -3,13 +3,20 @@ domain errors become `{"error": {"code", "message", "fields"}}` with the right s
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from consult.errors import DomainError
+from consult.security import api_request_refusal
+
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Consult API",
@@ -67,6 +74,44 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     )
     return error_response(request, exc.status_code, code, str(exc))
 
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE; say so as the API does.
+    return error_response(request, 413, "too_large", "Dữ liệu gửi lên quá lớn.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "Không tìm thấy.")
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Anything unexpected: logged with its trace for the operators, never shown to the client
+    # (ninja would re-raise it to Django, whose 500 page is HTML).
+    log.exception("API error on %s %s", request.method, request.path)
+    return error_response(
+        request, 500, "server_error", "Hệ thống đang gặp sự cố. Vui lòng thử lại sau."
+    )
+
+
+def _refuse_forged_requests(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every operation, before validation and authentication: a state-changing request must
+    be JSON and must not come from a foreign Origin (consult.security.api_request_refusal
+    says why this is the API's CSRF protection; docs/security.md)."""
+
+    @functools.wraps(run)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refusal = api_request_refusal(request)
+        if refusal is not None:
+            return refusal
+        return run(request, *args, **kwargs)
+
+    return guarded
+
+
+api.add_decorator(_refuse_forged_requests, mode="view")
 
 api.add_router("/", "livechat.api.router")
 api.add_router("/", "drafts.api.router")

@@ -10,11 +10,9 @@ from consult.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("staff/", views.staff_home, name="staff-home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="consult/login.html"),
-        name="login",
-    ),
+    # Throttled twice: django-axes locks a username+address pair after repeated failures
+    # (AXES_* settings), and views.login caps login posts per address (password spraying).
+    path("accounts/login/", views.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
@@ -23,6 +21,12 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("drafts.urls")),
 ]
+
+# Error pages that never show a trace (consult/security.py); the API answers in JSON.
+handler400 = "consult.security.bad_request"
+handler403 = "consult.security.permission_denied"
+handler404 = "consult.security.page_not_found"
+handler500 = "consult.security.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",  # Content-Security-Policy header (django-csp 4); see CONTENT_SECURITY_POLICY below
+    "axes",  # staff login throttling (django-axes); see AXES_* below
     "consult",
     "moderation",
     "livechat",
@@ -33,6 +36,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the outside, so every page, redirect and error response gets the header.
+    "csp.middleware.CSPMiddleware",
+    # Refuses a body announced larger than MAX_REQUEST_BYTES before anything reads it (413).
+    "consult.security.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -42,7 +49,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside XFrameOptionsMiddleware so that it marks the embeddable public pages before
+    # X-Frame-Options is added (consult/security.py, EMBEDDABLE_VIEWS).
+    "consult.security.EmbeddingMiddleware",
     "consult.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes' backend first: it refuses a locked-out username+address before the password
+# is even checked; ModelBackend then does the real work. `force_login` in tests and the
+# WebSocket session lookup never call authenticate(), so neither is affected.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "consult.urls"
@@ -133,15 +153,89 @@ else:
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# A refused form says what to do in Vietnamese instead of Django's English page.
+CSRF_FAILURE_VIEW = "consult.security.csrf_failure"
+# Staff pages are never framed. The public live page and the draft pages may be framed by
+# the origins in CONSULT_FRAME_ANCESTORS (consult/security.py EmbeddingMiddleware), which then
+# drops this header for them and lets CSP frame-ancestors decide.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# A page opened from another site (or opening one) gets no handle on this window.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp 4) --------------------------------------------------
+# Everything comes from this site: scripts and styles are static files (no inline <script>,
+# no on* handlers, no style="" attributes in the templates; tests/security/test_headers.py
+# checks the templates stay that way). 'self' also covers ws:/wss: to the same host in
+# current browsers (CSP Level 3), which is all the pages' sockets need.
+# Stream embeds: YouTube (youtube-nocookie) and Facebook's video plugin, as produced by the
+# stream_embed_url filter; a portal streaming from elsewhere adds its origin to CSP_FRAME_SRC.
+# (Not named CSP_* here: django-csp 4 refuses to start when it sees its old 3.x setting names.)
+CONSULT_FRAME_SRC = env_list(
+    "CSP_FRAME_SRC",
+    ["https://www.youtube-nocookie.com", "https://www.youtube.com", "https://www.facebook.com"],
+)
+# Who may frame the public live page and the draft pages (a provincial portal), env
+# CSP_FRAME_ANCESTORS, e.g.
+# "'self',https://binhan.gov.vn". Staff pages always answer frame-ancestors 'none'.
+CONSULT_FRAME_ANCESTORS = env_list("CSP_FRAME_ANCESTORS", ["'self'"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *env_list("CSP_CONNECT_SRC", [])],
+        "frame-src": CONSULT_FRAME_SRC,
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        # Replaced by CONSULT_FRAME_ANCESTORS on the embeddable pages only.
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Staff login throttling (django-axes) ----------------------------------------------------
+# Five wrong passwords for one username from one address lock that pair for 15 minutes.
+# The pair, not the username alone: otherwise anyone could lock the moderators out in the
+# middle of a live dialogue by typing their usernames; not the address alone: a province's
+# offices often share one public address. Each further try while locked restarts the 15
+# minutes, so the lockout page's Retry-After is exact.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A friendly Vietnamese page with 429 and Retry-After (consult/security.py).
+AXES_LOCKOUT_CALLABLE = "consult.security.login_lockout_response"
+# The same client address as the submission rate limits: REMOTE_ADDR, which daphne sets from
+# X-Forwarded-For behind the proxy (--proxy-headers, see docs/deployment.md).
+AXES_CLIENT_IP_CALLABLE = "consult.security.client_ip"
+# The attempts live in the database (shared by every process, visible to administrators).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "consult@localhost")
 
+# --- Request size limits ------------------------------------------------------------------
+# Non-file bodies (forms, JSON): past this Django refuses to read them (400 for a form, 413
+# JSON for the API). A question or comment is at most a few tens of kilobytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+# Any request announcing a larger body is refused with 413 before it is read (the largest
+# legitimate one is a draft attachment plus the form around it). The reverse proxy's
+# client_max_body_size must not be larger; WebSocket limits are daphne's options
+# (docs/deployment.md).
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES",
+    env_int("DRAFT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024) + 1024 * 1024,
+)
 
 # --- Consult's own settings -------------------------------------------------------------
 CONSULT = {
@@ -160,6 +254,13 @@ CONSULT = {
     "REPLAY_LIMIT": env_int("REPLAY_LIMIT", 500),
     "SUBMISSIONS_PER_IP_PER_HOUR": env_int("SUBMISSIONS_PER_IP_PER_HOUR", 30),
     "SUBMISSIONS_PER_CONTACT_PER_HOUR": env_int("SUBMISSIONS_PER_CONTACT_PER_HOUR", 10),
+    # Supports (upvotes) per client address: a browser counts once per question anyway, but
+    # a script dropping its cookie would count again, so the address is the real fence.
+    # Generous because many citizens may share an office or mobile-carrier address.
+    "UPVOTES_PER_IP_PER_HOUR": env_int("UPVOTES_PER_IP_PER_HOUR", 300),
+    # Login form posts per client address, whatever the username (password spraying); the
+    # per-username lockout is django-axes' (AXES_* below).
+    "LOGIN_POSTS_PER_IP_PER_HOUR": env_int("LOGIN_POSTS_PER_IP_PER_HOUR", 100),
     # A moderator's claim on an item expires by itself after this many seconds.
     "CLAIM_SECONDS": env_int("CLAIM_SECONDS", 120),
     # Draft consultation limits (characters after NFC; bytes for files).
@@ -184,6 +285,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Lockouts are warnings; each failed try and the start-up banner are only chatter.
+        "axes": {"level": "WARNING"},
     },
 }
 

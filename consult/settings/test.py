@@ -19,6 +19,7 @@ CONSULT = {
     **CONSULT,
     "SUBMISSIONS_PER_IP_PER_HOUR": 10_000,
     "SUBMISSIONS_PER_CONTACT_PER_HOUR": 10_000,
+    "UPVOTES_PER_IP_PER_HOUR": 10_000,
 }
 
 # Each test run talks to the shared Redis under its own prefix, so runs never see each other.
