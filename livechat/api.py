@@ -417,7 +417,9 @@ def question_upvote(request: HttpRequest, question_id: int, response: HttpRespon
             samesite="Lax",
             secure=request.is_secure(),
         )
-    question, counted = services.question_upvote(question_id=question_id, voter_token=token)
+    question, counted = services.question_upvote(
+        question_id=question_id, voter_token=token, client_ip=request.META.get("REMOTE_ADDR", "")
+    )
     return {"counted": counted, "upvote_count": question.upvote_count}
 
 

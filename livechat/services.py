@@ -358,14 +358,23 @@ def _voter_hash(voter_token: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), voter_token.encode(), hashlib.sha256).hexdigest()
 
 
-def question_upvote(*, question_id: int, voter_token: str) -> tuple[Question, bool]:
+def question_upvote(
+    *, question_id: int, voter_token: str, client_ip: str = ""
+) -> tuple[Question, bool]:
     """Support a published question, once per browser (`voter_token` from its cookie).
 
     Anyone may call it. Returns (question, counted); a second support from the same browser
-    counts nothing. Emits `question.upvoted` to everyone when counted.
+    counts nothing. At most UPVOTES_PER_IP_PER_HOUR tries per `client_ip` (TooMany with
+    Retry-After past it), since a script can drop its cookie. Emits `question.upvoted` to
+    everyone when counted.
     """
     if not voter_token or len(voter_token) > 128:
         raise Invalid(_("Không xác định được trình duyệt để ghi nhận ủng hộ."))
+    ratelimit_hit(
+        scope="upvote-ip",
+        identity=client_ip,
+        limit=settings.CONSULT.get("UPVOTES_PER_IP_PER_HOUR", 300),
+    )
     voter_hash = _voter_hash(voter_token)
     with transaction.atomic():
         question = _question_lock(question_id)

@@ -206,11 +206,16 @@ def question_upvote(request: HttpRequest, slug: str, question_id: int) -> HttpRe
     as_json = _wants_json(request)
     try:
         selectors.question_get(question_id=question_id, dialogue_id=dialogue.pk)
-        question, counted = services.question_upvote(question_id=question_id, voter_token=token)
+        question, counted = services.question_upvote(
+            question_id=question_id, voter_token=token, client_ip=_client_ip(request)
+        )
     except DomainError as exc:
         if not as_json:
             raise
-        return JsonResponse(exc.as_dict(), status=exc.status)
+        refused = JsonResponse(exc.as_dict(), status=exc.status)
+        if getattr(exc, "retry_after", None):
+            refused["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]  # TooMany
+        return refused
     message = (
         _("Cảm ơn bạn đã ủng hộ câu hỏi này.")
         if counted
