@@ -1,11 +1,13 @@
 from django.urls import path
 
-from drafts import export_views, views
+from drafts import export_views, feeds, views
 
 app_name = "drafts"
 
 urlpatterns = [
     path("drafts/", views.draft_list, name="draft-list"),
+    path("drafts/rss.xml", feeds.OpenDraftFeed(), name="draft-feed-rss"),
+    path("drafts/atom.xml", feeds.OpenDraftAtomFeed(), name="draft-feed-atom"),
     path("drafts/<slug:slug>/", views.draft_detail, name="draft-detail"),
     path("drafts/<slug:slug>/comments/", views.comment_submit, name="comment-submit"),
     path(

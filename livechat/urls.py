@@ -1,11 +1,14 @@
 from django.urls import path
 
-from livechat import views
+from livechat import feeds, views
 
 app_name = "livechat"
 
 urlpatterns = [
     path("dialogues/", views.dialogue_list, name="dialogue-list"),
+    # Before the detail route for clarity; a slug cannot contain a dot anyway.
+    path("dialogues/rss.xml", feeds.DialogueFeed(), name="dialogue-feed-rss"),
+    path("dialogues/atom.xml", feeds.DialogueAtomFeed(), name="dialogue-feed-atom"),
     path("dialogues/<slug:slug>/", views.dialogue_detail, name="dialogue-detail"),
     path(
         "dialogues/<slug:slug>/questions/<int:question_id>/upvote/",
