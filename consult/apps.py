@@ -6,3 +6,7 @@ class ConsultConfig(AppConfig):
     name = "consult"
     verbose_name = _("Consult: tài khoản và danh mục")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Staff sockets follow their account (logout, role revoked, account disabled).
+        from consult import sessions  # noqa: F401  -- connects its signal receivers

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from consult.errors import TooMany
+
+logger = logging.getLogger(__name__)
 
 
 def _key(scope: str, identity: str, window: int) -> tuple[str, int]:
@@ -23,14 +26,20 @@ def ratelimit_hit(*, scope: str, identity: str, limit: int, window: int = 3600) 
     if not identity or limit <= 0:
         return
     key, retry_after = _key(scope, identity, window)
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=window + 1)
+    try:
+        if cache.add(key, 1, timeout=window + 1):
             count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=window + 1)
+                count = 1
+    except Exception:
+        # The cache (Redis) is down: a citizen's question or comment is worth more than the
+        # count; let it through (moderators screen everything) rather than lose it.
+        logger.warning("rate limit %s not counted: the cache failed", scope, exc_info=True)
+        return
     if count > limit:
         raise TooMany(
             _("Bạn đã gửi quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.")

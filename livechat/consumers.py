@@ -23,7 +23,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
-from consult.errors import DomainError, TooMany
+from consult.errors import DomainError, NotAllowed, TooMany
+from consult.sessions import (
+    CLOSE_LOGGED_OUT,
+    CLOSE_NOT_ALLOWED,
+    session_account,
+    session_digest,
+    staff_watch,
+)
 from livechat import events, selectors, services
 from livechat.fanout import DialogueHub, hub_registry
 from livechat.protocol import (
@@ -81,8 +88,42 @@ def _dialogue_open(slug: str, user: Any) -> tuple[Any, str]:
     return dialogue, selectors.audience_for(user, dialogue)
 
 
-def _dispatch(user: Any, dialogue_id: int, frame: ClientFrame, voter: str) -> dict[str, Any]:
-    """Run one client action through its service (in a worker thread) and shape the ack."""
+def _staff_check(session_key: str | None, user_id: int | None, dialogue: Any) -> tuple[Any, int]:
+    """The socket's account read afresh, and 0 while it may still follow the dialogue as staff;
+    else None and the close code (consult.sessions)."""
+    user, code = session_account(session_key, user_id)
+    if user is None:
+        return None, code or CLOSE_LOGGED_OUT
+    if selectors.audience_for(user, dialogue) != selectors.STAFF:
+        return None, CLOSE_NOT_ALLOWED
+    return user, 0
+
+
+class AccountRevoked(NotAllowed):
+    """A privileged action from a socket whose account may no longer take it."""
+
+    def __init__(self, close_code: int) -> None:
+        super().__init__(_("Phiên đăng nhập đã kết thúc hoặc tài khoản không còn quyền này."))
+        self.close_code = close_code
+
+
+def _dispatch(
+    user: Any,
+    dialogue_id: int,
+    frame: ClientFrame,
+    voter: str,
+    staff: tuple[str | None, Any] | None = None,
+) -> dict[str, Any]:
+    """Run one client action through its service (in a worker thread) and shape the ack.
+
+    A staff action first re-reads the account (`staff`: the socket's session key and
+    dialogue): a socket opened before a logout or a revoked role takes no such action, even if
+    the announcement that closes it was lost."""
+    if frame.action.staff_only and staff is not None:
+        fresh, code = _staff_check(staff[0], getattr(user, "pk", None), staff[1])
+        if fresh is None:
+            raise AccountRevoked(code)
+        user = fresh
     a = frame.args
     name = frame.action.name
     version = a.get("version")
@@ -169,6 +210,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.hub = None
+        self.watched = False
         self.closed = False
         # While True, frames from the hub wait in `buffer` until the snapshot or replay is out.
         self.syncing = True
@@ -193,6 +235,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             # can fall through the crack between the snapshot and the live stream.
             self.hub = await hub_registry().subscribe(self.dialogue_id, self)
             await self._stream_open(self.hub)
+            if self.audience == selectors.STAFF:
+                # Logging out or losing the role closes this socket (consult.sessions).
+                await staff_watch().register(self)
+                self.watched = True
         except Exception:
             logger.exception("dialogue socket %s: opening the stream failed", self.dialogue_id)
             self._close(CLOSE_SERVER_ERROR)
@@ -316,9 +362,43 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.closed = True
         if self.drain_task is not None and not self.drain_task.done():
             self.drain_task.cancel()
+        if getattr(self, "watched", False):
+            self.watched = False
+            await staff_watch().unregister(self)
         if getattr(self, "hub", None) is not None:
             self.hub = None
             await hub_registry().unsubscribe(self.dialogue_id, self)
+
+    # --- the account behind a staff socket (consult.sessions.StaffSocket) -------------------
+
+    def _session_key(self) -> str | None:
+        return getattr(self.scope.get("session"), "session_key", None)
+
+    def watched_user_id(self) -> int | None:
+        return getattr(self.user, "pk", None)
+
+    def watched_session(self) -> str:
+        return session_digest(self._session_key())
+
+    async def account_recheck(self, ended_session: str = "") -> None:
+        """The account changed (or the periodic sweep): close with 4401/4403 if this socket
+        may no longer follow the dialogue as staff. The client reconnects as the public."""
+        if self.closed:
+            return
+        if ended_session and ended_session == self.watched_session():
+            self._close(CLOSE_LOGGED_OUT)
+            return
+        try:
+            user, code = await database_sync_to_async(_staff_check)(
+                self._session_key(), self.watched_user_id(), self.dialogue
+            )
+        except Exception:
+            logger.warning("dialogue socket: re-checking the account failed", exc_info=True)
+            return
+        if user is None:
+            self._close(code)
+        else:
+            self.user = user
 
     # --- client actions --------------------------------------------------------------------
 
@@ -342,9 +422,21 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 self._reply({"type": "ack", "request_id": request_id, "seq": self.last_seq})
                 return
             voter = self.scope.get("cookies", {}).get(VOTER_COOKIE, "")
+            staff = (self._session_key(), self.dialogue) if self.watched else None
             result = await database_sync_to_async(_dispatch)(
-                self.user, self.dialogue_id, frame, voter
+                self.user, self.dialogue_id, frame, voter, staff
             )
+        except AccountRevoked as exc:
+            self._reply(
+                {
+                    "type": "error",
+                    "request_id": request_id,
+                    "code": exc.code,
+                    "message": exc.message,
+                }
+            )
+            self._close(exc.close_code)
+            return
         except DomainError as exc:
             error: dict[str, Any] = {
                 "type": "error",

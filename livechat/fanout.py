@@ -12,6 +12,13 @@ layer message) it reads the missing events from the database once and delivers t
 every local socket gets every event in order. It also keeps the last snapshot it served per
 audience, so a burst of viewers joining between two events costs one snapshot query, not one
 per viewer.
+
+A doorbell can be lost for good (Redis stopped or hung when the event committed: the sender
+gives up, see consult.broadcast), and no later event may come to reveal the gap. So the hub
+also reads the log itself: after `POLL_SECONDS` without a doorbell, every `OUTAGE_POLL_SECONDS`
+while the channel layer fails, and at once when it comes back. Its sockets thus stay open and
+keep receiving through a Redis outage (what other processes commit reaches them from the
+database), and end with exactly the database's state.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from typing import Any, Protocol
 
@@ -33,6 +41,11 @@ logger = logging.getLogger(__name__)
 # channels-redis forgets a group member after `group_expiry` (a day by default); a hub of a
 # long-open dialogue page re-joins well before that.
 GROUP_REJOIN_SECONDS = 3600.0
+# Without a doorbell for this long, the hub reads the log (one small query): a doorbell lost
+# with no event after it is delivered this late at worst.
+POLL_SECONDS = 5.0
+# While the channel layer fails (Redis down), the log is read this often instead.
+OUTAGE_POLL_SECONDS = 1.0
 
 _SEQ_KEYS = ((STAFF, "seq", "staff"), (PUBLIC, "public_seq", "public"))
 
@@ -67,6 +80,9 @@ class DialogueHub:
         self.layer = get_channel_layer()
         self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
+        # False while the channel layer fails: the log is then read every OUTAGE_POLL_SECONDS.
+        self.layer_ok = True
+        self.heard_at = time.monotonic()
 
     def __len__(self) -> int:
         return len(self.subscribers[PUBLIC]) + len(self.subscribers[STAFF])
@@ -74,12 +90,18 @@ class DialogueHub:
     async def start(self) -> None:
         if self.layer is not None:
             self.channel_name = await self.layer.new_channel(prefix="hub")
-            await self.layer.group_add(events.group_name(self.dialogue_id), self.channel_name)
+            # Redis down: sockets still open; the receive loop keeps trying to join, and the
+            # log is read meanwhile.
+            self.layer_ok = await self._group_join()
         # Read the counters only after joining the group: every event committed later rings
         # this hub, every event committed earlier is in the snapshot of any later subscriber.
         self.last = await database_sync_to_async(_counters_get)(self.dialogue_id)
+        self.heard_at = time.monotonic()
+        self._tasks = [
+            asyncio.create_task(self._poll_loop(), name=f"hub-poll-{self.dialogue_id}"),
+        ]
         if self.layer is not None:
-            self._tasks = [
+            self._tasks += [
                 asyncio.create_task(self._receive_loop(), name=f"hub-{self.dialogue_id}"),
                 asyncio.create_task(self._rejoin_loop(), name=f"hub-rejoin-{self.dialogue_id}"),
             ]
@@ -102,13 +124,15 @@ class DialogueHub:
             await asyncio.sleep(GROUP_REJOIN_SECONDS)
             await self._group_join()
 
-    async def _group_join(self) -> None:
+    async def _group_join(self) -> bool:
         if self.layer is None or self.channel_name is None:
-            return
+            return False
         try:
             await self.layer.group_add(events.group_name(self.dialogue_id), self.channel_name)
         except Exception:
-            logger.warning("hub %s: group re-join failed", self.dialogue_id, exc_info=True)
+            logger.warning("hub %s: joining the group failed", self.dialogue_id, exc_info=True)
+            return False
+        return True
 
     async def _receive_loop(self) -> None:
         if self.layer is None or self.channel_name is None:
@@ -117,19 +141,27 @@ class DialogueHub:
         while True:
             try:
                 message = await self.layer.receive(self.channel_name)
-                backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception:
-                # Redis gone: keep the sockets open, retry, and re-join the group; the first
-                # event after recovery reveals the gap and the hub fills it from the database.
-                logger.warning(
-                    "hub %s: channel layer receive failed", self.dialogue_id, exc_info=True
-                )
+                # Redis gone: keep the sockets open (the poll loop reads the log meanwhile),
+                # retry, and re-join the group (a restarted Redis has forgotten it).
+                if self.layer_ok:
+                    logger.warning(
+                        "hub %s: channel layer receive failed", self.dialogue_id, exc_info=True
+                    )
+                self.layer_ok = False
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10)
-                await self._group_join()
+                backoff = min(backoff * 2, 5.0)
+                if await self._group_join():
+                    logger.info("hub %s: channel layer back", self.dialogue_id)
+                    self.layer_ok = True
+                    backoff = 0.5
+                    # Joined: later events ring; the ones committed meanwhile are in the log.
+                    await self._catch_up_logged()
                 continue
+            self.layer_ok = True
+            self.heard_at = time.monotonic()
             if message.get("type") != events.DOORBELL:
                 continue
             try:
@@ -138,6 +170,58 @@ class DialogueHub:
                 logger.exception(
                     "hub %s: delivering seq %s failed", self.dialogue_id, message.get("seq")
                 )
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(OUTAGE_POLL_SECONDS)
+            if self.layer_ok and time.monotonic() - self.heard_at < POLL_SECONDS:
+                continue
+            await self._catch_up_logged()
+
+    async def _catch_up_logged(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception:
+            logger.warning("hub %s: reading the event log failed", self.dialogue_id, exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Deliver, from the database, every event committed after the last one delivered
+        (the doorbells of which were lost or are late)."""
+        async with self._lock:
+            self.heard_at = time.monotonic()
+            for audience in (STAFF, PUBLIC):
+                missed = await database_sync_to_async(event_list_after)(
+                    dialogue_id=self.dialogue_id, audience=audience, after=self.last[audience]
+                )
+                if missed is None:
+                    # Too far behind to replay (or the log went backwards): hand over the newest
+                    # event; its gap makes each socket close with CLOSE_RESYNC, and its client
+                    # reconnects for a fresh snapshot.
+                    newest = (await database_sync_to_async(_counters_get)(self.dialogue_id))[
+                        audience
+                    ]
+                    missed = (
+                        await database_sync_to_async(event_list_after)(
+                            dialogue_id=self.dialogue_id,
+                            audience=audience,
+                            after=max(newest - 1, 0),
+                        )
+                        or []
+                    )
+                    self.last[audience] = newest
+                for event in missed:
+                    event_seq = event.seq if audience == STAFF else event.public_seq
+                    frame = (
+                        events.staff_frame(event)
+                        if audience == STAFF
+                        else events.public_frame(event)
+                    )
+                    if event_seq is None or frame is None:
+                        continue
+                    self.last[audience] = max(self.last[audience], event_seq)
+                    self._fan_out(audience, event_seq, frame)
+                if audience == STAFF and not missed:
+                    return  # every event has a staff seq: nothing new for the public either
 
     async def message_deliver(self, message: dict[str, Any]) -> None:
         """Deliver one doorbell message (both audiences' frames) to the local sockets."""

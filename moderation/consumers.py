@@ -16,7 +16,9 @@ A claim is {kind, object_id, moderator: {id, name}, expires_at}.
 Only moderators and administrators get a socket; anyone else is accepted and at once closed
 with CLOSE_FORBIDDEN, so the page's script can tell "not allowed" from a network drop and stop
 reconnecting. The account is checked again (session still logged in, account active, role
-still moderator) before every action and at least every RECHECK_SECONDS while events flow.
+still moderator) before every action and at least every RECHECK_SECONDS while events flow, and
+at once when it changes or logs out (consult.sessions announces it to every process): the
+socket is then closed with CLOSE_FORBIDDEN as well.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from consult import rules as consult_rules
 from consult.errors import DomainError, Invalid, TooMany
+from consult.sessions import session_digest, staff_watch
 from moderation import claims, realtime
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
         self.joined = True
+        # Logging out or losing the role closes this socket at once (consult.sessions).
+        await staff_watch().register(self)
         await self.send(text_data=_dumps(await database_sync_to_async(_hello)(self.user)))
 
     async def disconnect(self, code: int) -> None:
@@ -107,7 +112,28 @@ class InboxConsumer(AsyncWebsocketConsumer):
         # they expire by themselves.
         if getattr(self, "joined", False):
             self.joined = False
+            await staff_watch().unregister(self)
             await self.channel_layer.group_discard(realtime.GROUP, self.channel_name)
+
+    # consult.sessions.StaffSocket
+
+    def watched_user_id(self) -> int | None:
+        return getattr(self.user, "pk", None)
+
+    def watched_session(self) -> str:
+        return session_digest(getattr(self.scope.get("session"), "session_key", None))
+
+    async def account_recheck(self, ended_session: str = "") -> None:
+        if not self.joined:
+            return
+        try:
+            if ended_session and ended_session == self.watched_session():
+                await self.disconnect(CLOSE_FORBIDDEN)
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            await self._still_allowed()
+        except Exception:
+            logger.warning("inbox socket: re-checking the account failed", exc_info=True)
 
     async def _still_allowed(self) -> bool:
         session = self.scope.get("session")
