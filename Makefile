@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 messages: $(STAMP)
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*' -v 0
+	if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore '.venv/*' -v 0; fi
 
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
