@@ -77,6 +77,12 @@ class AsgiServer:
             return ""
         return text[-LOG_TAIL_CHARS:]
 
+    def kill(self) -> None:
+        """SIGKILL this process (by its pid only), as a crash would: no clean close of sockets."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def stop(self, timeout: float = 10) -> None:
         """Stops this process (by its pid only) and waits for it; the log file stays."""
         if self.process.poll() is None:
@@ -159,36 +165,48 @@ def asgi_server_start(
     env: dict[str, str] | None = None,
     ready_path: str = "/",
     timeout: float = 30,
+    port: int | None = None,
+    args: list[str] | tuple[str, ...] = (),
+    server: str = "daphne",
 ) -> AsgiServer:
-    """Starts `daphne asgi:application` on a free port and returns once `ready_path` answers
-    with a status below 500. Raises ServerUnavailable (with the log) if it does not."""
-    if not DAPHNE.exists():
-        raise ServerUnavailable(f"daphne is not installed next to {sys.executable}")
-    port = free_port()
-    log_fd, log_name = tempfile.mkstemp(prefix=f"daphne-{port}-", suffix=".log")
+    """Starts `daphne asgi:application` on a free port (or `port`, e.g. to restart a killed
+    server where its clients reconnect) and returns once `ready_path` answers with a status
+    below 500. `args` are extra command-line options (`["--ping-interval", "2"]`);
+    `server="uvicorn"` serves the same application with uvicorn instead. Raises
+    ServerUnavailable (with the log) if it does not come up."""
+    executable = DAPHNE if server == "daphne" else DAPHNE.parent / server
+    if not executable.exists():
+        raise ServerUnavailable(f"{server} is not installed next to {sys.executable}")
+    port = port or free_port()
+    log_fd, log_name = tempfile.mkstemp(prefix=f"{server}-{port}-", suffix=".log")
     full_env = server_env(env)
+    if server == "daphne":
+        command = [str(executable), "-b", "127.0.0.1", "-p", str(port), *args, "asgi:application"]
+    else:
+        command = [str(executable), "--host", "127.0.0.1", "--port", str(port), *args]
+        command.append("asgi:application")
     with os.fdopen(log_fd, "wb") as log_file:
         process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+            command,
             cwd=ROOT,
             env=full_env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    server = AsgiServer(port=port, process=process, log_path=Path(log_name), env=full_env)
+    server_ = AsgiServer(port=port, process=process, log_path=Path(log_name), env=full_env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not server.running():
+        if not server_.running():
             raise ServerUnavailable(
-                f"daphne exited with {process.returncode} before answering:\n{server.log()}"
+                f"{server} exited with {process.returncode} before answering:\n{server_.log()}"
             )
         if _answers(port, ready_path):
-            return server
+            return server_
         time.sleep(0.1)
-    server.stop()
+    server_.stop()
     raise ServerUnavailable(
-        f"daphne did not answer {ready_path} within {timeout:.0f} s:\n{server.log()}"
+        f"{server} did not answer {ready_path} within {timeout:.0f} s:\n{server_.log()}"
     )
 
 
