@@ -9,16 +9,19 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
+from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from consult import rules
 from consult.errors import Invalid, NotAuthenticated, NotFound
-from drafts import exports
+from drafts import export_jobs, exports
 from drafts.models import Draft
 from drafts.rules import EXPORT_COMMENTS, VIEW_CONTACTS
 
@@ -57,6 +60,10 @@ def draft_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
     if fmt == exports.FORMAT_DOCX and layout not in exports.LAYOUTS:
         raise Invalid(_("Mẫu bảng tổng hợp không hợp lệ."), fields={"layout": layout[:40]})
     draft = _draft_for_export(request, slug)
+    if export_jobs.export_needs_job(draft=draft, fmt=fmt):
+        # A large draft's Word or Excel file is prepared in the background (drafts/export_jobs.py).
+        query = urlencode({"fmt": fmt, "layout": layout if fmt == exports.FORMAT_DOCX else ""})
+        return redirect(reverse("drafts:staff-export-jobs", kwargs={"slug": slug}) + "?" + query)
     user = request.user
     with_contacts = fmt != exports.FORMAT_DOCX and rules.has_perm(user, VIEW_CONTACTS, draft)
     disposition = exports.content_disposition(draft, fmt, layout=layout)

@@ -23,7 +23,7 @@ import re
 import unicodedata
 import urllib.parse
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
@@ -187,6 +187,25 @@ def _choices(choices: Iterable[tuple[str, Any]]) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 500
+
+
+def _with_progress(comments: Iterator[Comment], progress: Progress | None) -> Iterator[Comment]:
+    """Pass the comments through, telling `progress` how many were read every PROGRESS_EVERY
+    (a prepared download shows it, drafts/export_jobs.py); `None` costs nothing."""
+    if progress is None:
+        yield from comments
+        return
+    done = 0
+    for comment in comments:
+        yield comment
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            progress(done)
+    progress(done)
+
+
 def _article_label(comment: Comment) -> tuple[str, str]:
     """(citation, title) of the article a comment is on; ("Góp ý chung", "") for the draft."""
     article = comment.article
@@ -341,7 +360,14 @@ def _xlsx_text(value: str) -> str:
     return value
 
 
-def write_xlsx(*, draft: Draft, viewer: Any, out: str | IO[bytes], with_contacts: bool) -> int:
+def write_xlsx(
+    *,
+    draft: Draft,
+    viewer: Any,
+    out: str | IO[bytes],
+    with_contacts: bool,
+    progress: Progress | None = None,
+) -> int:
     """Write the XLSX export to `out` (a path or a seekable binary file) and return how many
     comments it holds. One sheet, one row per comment (every status), frozen header, autofilter,
     wrapped text, dates as real Excel dates in local time. XlsxWriter's constant-memory mode
@@ -349,7 +375,7 @@ def write_xlsx(*, draft: Draft, viewer: Any, out: str | IO[bytes], with_contacts
 
     Every string goes through `write_string` (never `write`, which could turn a value into a
     formula, a URL or a number) after `neutralize_formula`."""
-    comments = comment_list_for_export(draft=draft, viewer=viewer)
+    comments = _with_progress(comment_list_for_export(draft=draft, viewer=viewer), progress)
     builder = _RowBuilder(with_contacts=with_contacts)
     columns = builder.columns
     workbook = xlsxwriter.Workbook(
@@ -675,6 +701,7 @@ def write_docx(
     layout: str = LAYOUT_STANDARD,
     include_pending: bool = False,
     today: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> DocxSummary:
     """Write the synthesis table of `draft` ("Bản tổng hợp ý kiến, tiếp thu, giải trình ý
     kiến góp ý", LEGAL.md) as DOCX to `out` and return its totals.
@@ -698,7 +725,7 @@ def write_docx(
     try:
         return _write_docx(
             draft=draft, viewer=viewer, out=out, layout=layout,
-            include_pending=include_pending, today=today,
+            include_pending=include_pending, today=today, progress=progress,
         )  # fmt: skip
     finally:
         # python-docx's objects reference each other in cycles (document, parts, tables) that
@@ -715,8 +742,9 @@ def _write_docx(
     layout: str,
     include_pending: bool,
     today: dt.date | None,
+    progress: Progress | None = None,
 ) -> DocxSummary:
-    comments = comment_list_for_export(draft=draft, viewer=viewer)
+    comments = _with_progress(comment_list_for_export(draft=draft, viewer=viewer), progress)
     today = today or timezone.now().astimezone(LOCAL_TZ).date()
     types = _choices(Comment.CommenterType.choices)
     channels = _choices(Comment.Channel.choices)

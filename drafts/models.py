@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -315,3 +318,70 @@ class Comment(models.Model):
         if self.commenter_type != self.CommenterType.INDIVIDUAL and self.organization:
             return self.organization
         return self.name if self.publish_name else str(_("Người góp ý ẩn danh"))
+
+
+def export_storage() -> Any:
+    """Where prepared downloads are kept: a folder of their own, never given a public URL (the
+    file is served only through the job's download view, which checks the permission)."""
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "private" / "exports")
+
+
+def _export_upload_to(instance: ExportJob, filename: str) -> str:
+    # A random name: nothing about the draft or the person in the path.
+    return f"{uuid.uuid4().hex}.{instance.fmt}"
+
+
+class ExportJob(models.Model):
+    """A large export (DOCX / XLSX of a draft with many comments) prepared in the background,
+    so the agency's browser shows progress instead of waiting on one long request
+    (drafts/export_jobs.py). Belongs to the person who asked: the file may hold contact details
+    only they may see."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Đang chờ")
+        RUNNING = "running", _("Đang tạo tệp")
+        DONE = "done", _("Đã xong")
+        FAILED = "failed", _("Không tạo được")
+
+    draft = models.ForeignKey(
+        Draft, verbose_name=_("dự thảo"), on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    fmt = models.CharField(_("định dạng"), max_length=8)
+    layout = models.CharField(_("mẫu"), max_length=16, blank=True)
+    with_contacts = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # Comments read so far out of `total` (counted when the job starts).
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # Comments in the finished file (the DOCX leaves rejected ones out).
+    count = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=export_storage, upload_to=_export_upload_to, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched with every progress step: a running job not touched for long lost its process.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tệp tải xuống đã chuẩn bị")
+        verbose_name_plural = _("tệp tải xuống đã chuẩn bị")
+        indexes = [models.Index(fields=["draft", "requested_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.fmt} {self.draft_id}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.progress * 100 // self.total)

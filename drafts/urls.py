@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drafts import export_views, feeds, views
+from drafts import export_job_views, export_views, feeds, views
 
 app_name = "drafts"
 
@@ -54,4 +54,20 @@ urlpatterns = [
         name="staff-comment-decide",
     ),
     path("staff/drafts/<slug:slug>/report/", views.staff_report, name="staff-report"),
+    # Prepared downloads of large drafts (drafts/export_jobs.py).
+    path(
+        "staff/drafts/<slug:slug>/exports/",
+        export_job_views.export_job_list,
+        name="staff-export-jobs",
+    ),
+    path(
+        "staff/drafts/<slug:slug>/exports/<int:pk>/",
+        export_job_views.export_job_detail,
+        name="staff-export-job",
+    ),
+    path(
+        "staff/drafts/<slug:slug>/exports/<int:pk>/download/",
+        export_job_views.export_job_download,
+        name="staff-export-job-download",
+    ),
 ]
