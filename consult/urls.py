@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from consult import views
+from consult import preferences, views
 from consult.api import api
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/login/", views.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("preferences/text-size/", preferences.text_size_set, name="text-size"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("livechat.urls")),
