@@ -13,6 +13,11 @@ from consult.errors import TooMany
 
 logger = logging.getLogger(__name__)
 
+# After the cache failed, limits are not counted for this long instead of waiting on a dead or
+# hung cache at every submission (a hung Redis costs its socket timeout per call).
+CACHE_RETRY_SECONDS = 30.0
+_cache_down_until = 0.0
+
 
 def _key(scope: str, identity: str, window: int) -> tuple[str, int]:
     now = int(time.time())
@@ -24,6 +29,9 @@ def _key(scope: str, identity: str, window: int) -> tuple[str, int]:
 def ratelimit_hit(*, scope: str, identity: str, limit: int, window: int = 3600) -> None:
     """Count one hit for `identity` in `scope`; raise TooMany (with Retry-After) past `limit`."""
     if not identity or limit <= 0:
+        return
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
         return
     key, retry_after = _key(scope, identity, window)
     try:
@@ -39,6 +47,7 @@ def ratelimit_hit(*, scope: str, identity: str, limit: int, window: int = 3600) 
         # The cache (Redis) is down: a citizen's question or comment is worth more than the
         # count; let it through (moderators screen everything) rather than lose it.
         logger.warning("rate limit %s not counted: the cache failed", scope, exc_info=True)
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
         return
     if count > limit:
         raise TooMany(

@@ -242,6 +242,7 @@ class LiveClient:
     gaps: int = 0
     close_codes: list[int | None] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     ws: Any = None
 
     def url(self) -> str:
@@ -287,8 +288,11 @@ class LiveClient:
             if frame["seq"] != self.seq:
                 raise StreamBroken(f"resumed at {frame['seq']}, expected {self.seq}")
             return
+        if kind in ("ack", "error"):
+            self.replies[frame.get("request_id", "")] = frame
+            return
         if kind != "event":
-            return  # acks and errors do not change the state
+            return
         seq = frame["seq"]
         assert self.seq is not None
         if seq <= self.seq:
@@ -333,30 +337,57 @@ class LiveClient:
         self.apply(frame)
         return frame
 
-    async def follow(self, until: asyncio.Event, *, deadline: float) -> None:
-        """Read and apply frames; on any drop reconnect with ?after= (a short, growing pause),
-        until `until` is set and nothing more arrives for a moment, or the deadline."""
+    async def follow(self, stop: asyncio.Event, *, deadline: float) -> None:
+        """Read and apply frames until `stop` is set (or the deadline); on any drop reconnect
+        with ?after= after a short, growing pause, as the page's script does."""
         import websockets
 
         pause = 0.1
         loop = asyncio.get_running_loop()
-        while loop.time() < deadline:
+        while not stop.is_set() and loop.time() < deadline:
             try:
                 if self.ws is None:
                     await self.connect()
                     pause = 0.1
-                await self.read_one(wait=0.5 if until.is_set() else 2)
+                await self.read_one(wait=0.5)
             except TimeoutError:
-                if until.is_set():
-                    return
+                continue
             except (StreamBroken, websockets.ConnectionClosed, OSError) as error:
                 code = getattr(getattr(error, "rcvd", None), "code", None)
                 self.close_codes.append(code)
                 await self.close()
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
+        await self.close()
+
+    async def act(self, frame: dict[str, Any], *, wait: float = 15) -> dict[str, Any]:
+        """Send a client action and return its ack or error frame, re-sending it (same
+        request_id) after a reconnect. Use while `follow` runs: it reads the replies."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        sent_on = None
+        while loop.time() < deadline:
+            reply = self.replies.get(frame["request_id"])
+            if reply is not None:
+                return reply
+            if self.ws is not None and self.ws is not sent_on:
+                with contextlib.suppress(Exception):
+                    await self.ws.send(json.dumps(frame))
+                    sent_on = self.ws
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"{self.name}: no reply to {frame}")
 
     def public_state(self) -> dict[int, tuple[tuple[int, ...], int]]:
         return state_of(
             q for q in self.questions.values() if q.get("status", "published") == "published"
         )
+
+
+async def wait_until(predicate: Any, *, wait: float, what: str) -> None:
+    """Poll `predicate()` every 50 ms until true; fail with `what` after `wait` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {wait:.0f} s waiting until {what}")
+        await asyncio.sleep(0.05)
