@@ -408,3 +408,179 @@ def test_page_has_no_wcag21_aa_violations(name, world, live_server, browser):
             failures.append(f"{name} at {label} ({page.url}):\n{violations_text(violations)}")
         page.context.close()
     assert not failures, "\n".join(failures)
+
+
+# --- what axe cannot see -----------------------------------------------------------------------
+
+
+def test_skip_link_is_the_first_stop_and_moves_focus_to_the_main_content(
+    world, live_server, browser
+):
+    page = page_open(browser, live_server.url, None, PHONE)
+    page.goto(f"{live_server.url}{world.open_draft.get_absolute_url()}")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "skip-link"
+    # Visible when focused (it sits off-screen otherwise).
+    box = page.locator(".skip-link").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url.endswith("#main")
+    # The next Tab goes on inside the main content, not back to the header.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
+
+
+def test_header_focus_order_follows_the_reading_order(world, live_server, browser):
+    """Skip link, site name, navigation, text size, language: the order people see them in."""
+    page = page_open(browser, live_server.url, None, DESKTOP)
+    page.goto(f"{live_server.url}/")
+    order = []
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        order.append(
+            page.evaluate(
+                "(() => { const e = document.activeElement.closest("
+                "'.skip-link, .brand, .site-nav, .text-size, .lang-switch, main');"
+                " return e ? e.className.split(' ')[0] || e.tagName : 'other'; })()"
+            )
+        )
+    assert order[0] == "skip-link"
+    assert order[1] == "brand"
+    assert (
+        order.index("site-nav")
+        < order.index("text-size")
+        < order.index("lang-switch")
+        < order.index("wrap")  # <main class="wrap">
+    ), order
+    # Every focused element shows a visible focus indicator (an outline).
+    page.keyboard.press("Shift+Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+
+def test_focused_controls_show_a_visible_outline_everywhere(world, live_server, browser):
+    page = page_open(browser, live_server.url, world.users["moderator"], DESKTOP)
+    for path in ("/", f"{world.live.get_absolute_url()}moderate/", "/moderation/"):
+        page.goto(f"{live_server.url}{path}")
+        for _ in range(25):
+            page.keyboard.press("Tab")
+            style = page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; })()"
+            )
+            if style[0] == "BODY":  # past the last control: focus left the page
+                break
+            assert style[1] != "none" and style[2] != "0px", f"{path}: {style} has no focus ring"
+
+
+def test_reader_can_enlarge_text_without_javascript(world, live_server, browser):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{world.live.get_absolute_url()}")
+    base = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    h1 = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    page.get_by_role("button", name="A+ (chữ lớn hơn)").click()
+    page.wait_for_load_state("load")
+    assert page.url == f"{live_server.url}{world.live.get_absolute_url()}"
+    assert page.evaluate("document.documentElement.className") == "text-size-lg"
+    assert page.evaluate(
+        "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    ) == pytest.approx(base * 1.25)
+    # Headings scale with it (sizes are in rem, relative to the reader's choice).
+    assert page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)"
+    ) == pytest.approx(h1 * 1.25)
+    # The choice follows the reader to other pages, and the page never scrolls sideways.
+    page.goto(f"{live_server.url}{world.open_draft.get_absolute_url()}")
+    assert page.evaluate("document.documentElement.className") == "text-size-lg"
+    page.get_by_role("button", name="A+ (chữ lớn hơn)").click()
+    assert page.evaluate("document.documentElement.className") == "text-size-xl"
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ), "the page scrolls sideways at 360 px with the largest text"
+    assert page.get_by_role("button", name="A+ (chữ lớn hơn)").is_disabled()
+    page.get_by_role("button", name="A (cỡ chữ mặc định)").click()
+    assert page.evaluate("document.documentElement.className") == ""
+    context.close()
+
+
+def test_no_self_moving_or_blinking_text_on_any_page(world, live_server, browser):
+    """WCAG 2.2.2: nothing moves, blinks or scrolls by itself (no marquee, no CSS animation)."""
+    paths = [case.path(world) for case in PAGES.values() if case.who is None and not case.act]
+    page = page_open(browser, live_server.url, None, DESKTOP)
+    for path in paths:
+        page.goto(f"{live_server.url}{path}")
+        moving = page.evaluate(
+            "[...document.querySelectorAll('*')].filter(e => e.tagName === 'MARQUEE' ||"
+            " e.tagName === 'BLINK' || getComputedStyle(e).animationName !== 'none')"
+            ".map(e => e.tagName + '.' + e.className)"
+        )
+        assert moving == [], f"{path}: {moving}"
+
+
+def test_moderator_approves_with_the_keyboard_and_viewers_focus_and_scroll_stay_put(
+    world, asgi_server, browser
+):
+    """The console works with the keyboard alone (Tab to "Duyệt đăng", Enter), and the viewer's
+    live page announces the new question in its polite region without moving their focus or
+    scrolling their page."""
+    server = asgi_server()
+    pending = world.extra["pending_question"]
+    live_path = world.live.get_absolute_url()
+
+    viewer = page_open(browser, server.url, None, PHONE)
+    viewer.goto(f"{server.url}{live_path}")
+    viewer.wait_for_selector('#live-status[data-state="connected"]', timeout=WAIT_MS)
+    # The viewer is typing a question further down the page, below the list that will grow.
+    name_field = viewer.locator("#ask").get_by_label("Họ và tên")
+    name_field.scroll_into_view_if_needed()
+    name_field.focus()
+    name_field.type("Phạm")
+    on_screen = "document.activeElement.getBoundingClientRect().top"
+    top_before = viewer.evaluate(on_screen)
+    # A second viewer reads the top of the page, the new question arriving below them.
+    reader = page_open(browser, server.url, None, PHONE)
+    reader.goto(f"{server.url}{live_path}")
+    reader.wait_for_selector('#live-status[data-state="connected"]', timeout=WAIT_MS)
+    reader.locator(".breadcrumb a").focus()
+    assert reader.evaluate("window.scrollY") == 0
+
+    console = page_open(browser, server.url, world.users["moderator"], DESKTOP)
+    console.goto(f"{server.url}{live_path}moderate/")
+    console.wait_for_selector('#live-status[data-state="connected"]', timeout=WAIT_MS)
+    approve_name = f"Duyệt đăng #{pending.pk}"
+    for _press in range(200):
+        console.keyboard.press("Tab")
+        label = console.evaluate(
+            "document.activeElement.tagName === 'BUTTON' ? document.activeElement.textContent"
+            ".replace(/\\s+/g, ' ').trim() : ''"
+        )
+        if label == approve_name:
+            break
+    else:
+        pytest.fail(f"'{approve_name}' is not reachable with Tab")
+    console.keyboard.press("Enter")
+
+    viewer.locator(f"#q-{pending.pk}").wait_for(timeout=WAIT_MS)
+    pending.refresh_from_db()
+    assert pending.status == Question.Status.PUBLISHED
+    viewer.wait_for_function(
+        "() => document.getElementById('live-announcer').textContent.startsWith('Câu hỏi mới')",
+        timeout=WAIT_MS,
+    )
+    assert viewer.locator("#live-announcer").get_attribute("aria-live") == "polite"
+    assert viewer.evaluate("document.activeElement.id") == "id_asker_name" or viewer.evaluate(
+        "document.activeElement === document.querySelector('#ask [name=asker_name]')"
+    )
+    # Nothing moved on the viewer's screen: the field they type in is where it was. (The new
+    # question went into the list above it; Chromium's scroll anchoring raises scrollY by its
+    # height exactly so that what the reader looks at stays still.)
+    assert viewer.evaluate(on_screen) == pytest.approx(top_before, abs=1)
+    reader.locator(f"#q-{pending.pk}").wait_for(state="attached", timeout=WAIT_MS)
+    assert reader.evaluate("window.scrollY") == 0
+    assert reader.evaluate("document.activeElement.closest('.breadcrumb') !== null")
+    assert name_field.input_value() == "Phạm"
+    # The moderator's own focus stays in the console, not thrown to the top of the page.
+    assert console.evaluate("document.activeElement !== document.body")
