@@ -26,6 +26,10 @@ _INVISIBLE = dict.fromkeys(
     ]
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Unpaired UTF-16 surrogates (what a JSON "\ud800" escape decodes to) cannot be encoded as UTF-8
+# for the database, and U+FFFE / U+FFFF cannot be written to XML (DOCX, XLSX exports): nobody
+# typed them, and kept they would turn a submission or an export into a server error.
+_UNSTORABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
@@ -38,9 +42,10 @@ def normalize_text(value: str | None, *, multiline: bool = True) -> str:
     """
     if not value:
         return ""
-    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
+    # Removal first, composition after: a mark separated from its letter by a removed
+    # character ("e\u200b\u0301") must still compose into one NFC character ("é").
+    text = _UNSTORABLE.sub("", _CONTROL.sub("", str(value).translate(_INVISIBLE)))
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if multiline:
         lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
         text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines))
