@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from livechat import events
+from livechat import events, presence
 from livechat.selectors import PUBLIC, STAFF, dialogue_get_fresh, event_list_after
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,10 @@ class DialogueHub:
         self.heard_at = time.monotonic()
         self._tasks = [
             asyncio.create_task(self._poll_loop(), name=f"hub-poll-{self.dialogue_id}"),
+            # Viewers online, summed across processes for the staff screens (livechat.presence).
+            asyncio.create_task(
+                presence.hub_publish_loop(self), name=f"hub-presence-{self.dialogue_id}"
+            ),
         ]
         if self.layer is not None:
             self._tasks += [

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from consult import rules
-from livechat import selectors
+from livechat import presence, selectors
 from livechat.models import Dialogue, Question
 from livechat.rules import VIEW_STAFF_QUEUE
 
@@ -50,6 +50,27 @@ def dialogue_list_with_counts(*, viewer: Any) -> QuerySet[Dialogue]:
             filter=live & Q(questions__answer_state=AnswerState.AWAITING_WRITTEN),
         ),
     )
+
+
+def dialogue_live_counts(*, dialogue: Dialogue, viewer: Any) -> dict[str, int | None]:
+    """The staff screens' live counts: questions pending, published, answered (live or in
+    writing) and awaiting a written answer, and public viewers online across every server
+    process (None when that cannot be read). Moderators and leaders only."""
+    rules.require(viewer, VIEW_STAFF_QUEUE, dialogue)
+    live = ~Q(status=Status.MERGED)
+    counts = Question.objects.filter(dialogue=dialogue).aggregate(
+        pending=Count("id", filter=Q(status=Status.PENDING)),
+        published=Count("id", filter=Q(status=Status.PUBLISHED)),
+        answered=Count(
+            "id",
+            filter=live
+            & Q(answer_state__in=[AnswerState.ANSWERED_LIVE, AnswerState.ANSWERED_WRITTEN]),
+        ),
+        awaiting_written=Count("id", filter=live & Q(answer_state=AnswerState.AWAITING_WRITTEN)),
+    )
+    result: dict[str, int | None] = {key: int(value) for key, value in counts.items()}
+    result["viewers"] = presence.viewers_online(dialogue.pk)
+    return result
 
 
 def dialogue_staff_seq(*, dialogue_id: int) -> int:
