@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format typecheck bench migrate demo messages clean
+.PHONY: run test install lint format typecheck security bench migrate demo messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## make security: bandit over the application code, failing on any high-severity finding
+security: $(STAMP)
+	$(BIN)/bandit -q -r consult livechat drafts moderation -lll
 
 typecheck: $(STAMP)
 	$(BIN)/mypy consult livechat moderation drafts
