@@ -2,76 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from django import template
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+
+from consult.templatetags.consult_tags import iso, vn_date, vn_datetime, vn_time
 
 register = template.Library()
 
 
-def _weekday(day: dt.date) -> str:
-    names = [
-        _("thứ Hai"),
-        _("thứ Ba"),
-        _("thứ Tư"),
-        _("thứ Năm"),
-        _("thứ Sáu"),
-        _("thứ Bảy"),
-        _("Chủ nhật"),
-    ]
-    return names[day.weekday()]
-
-
-def _local(value: Any) -> dt.datetime | None:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if not isinstance(value, dt.datetime):
-        return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    # TIME_ZONE is Asia/Ho_Chi_Minh: the schedule is always shown in the province's time.
-    return timezone.localtime(value)
-
-
-@register.filter
-def vn_datetime(value: Any) -> str:
-    """'14:00, thứ Năm, 26/11/2026' — the way Vietnamese portals announce a schedule."""
-    local = _local(value)
-    if local is None:
-        return ""
-    return f"{local:%H:%M}, {_weekday(local.date())}, {local:%d/%m/%Y}"
-
-
-@register.filter
-def vn_date(value: Any) -> str:
-    """'thứ Năm, 26/11/2026' for a date (or the local date of a datetime)."""
-    if isinstance(value, dt.datetime):
-        local = _local(value)
-        value = local.date() if local else None
-    if not isinstance(value, dt.date):
-        return ""
-    return f"{_weekday(value)}, {value:%d/%m/%Y}"
-
-
-@register.filter
-def vn_time(value: Any) -> str:
-    """'14:05, 26/11/2026' — a short stamp for a question or an answer."""
-    local = _local(value)
-    if local is None:
-        return ""
-    return f"{local:%H:%M}, {local:%d/%m/%Y}"
-
-
-@register.filter
-def iso(value: Any) -> str:
-    local = _local(value)
-    return local.isoformat() if local else ""
+# The date filters live in consult (the drafts pages use them too); registered here as well so
+# the dialogue templates and livechat/exports.py keep their names.
+register.filter("vn_datetime", vn_datetime)
+register.filter("vn_date", vn_date)
+register.filter("vn_time", vn_time)
+register.filter("iso", iso)
 
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
