@@ -1,6 +1,6 @@
 from django.urls import path
 
-from drafts import export_job_views, export_views, feeds, views
+from drafts import embed_views, export_job_views, export_views, feeds, views
 
 app_name = "drafts"
 
@@ -54,6 +54,7 @@ urlpatterns = [
         name="staff-comment-decide",
     ),
     path("staff/drafts/<slug:slug>/report/", views.staff_report, name="staff-report"),
+    path("staff/drafts/<slug:slug>/embed/", embed_views.draft_embed, name="staff-embed"),
     # Prepared downloads of large drafts (drafts/export_jobs.py).
     path(
         "staff/drafts/<slug:slug>/exports/",

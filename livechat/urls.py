@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat import count_views, feeds, views
+from livechat import count_views, embed_views, feeds, views
 
 app_name = "livechat"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("dialogues/<slug:slug>/written/", views.written, name="written"),
     path("dialogues/<slug:slug>/status/", views.dialogue_status, name="dialogue-status"),
     path("dialogues/<slug:slug>/counts/", count_views.live_counts, name="live-counts"),
+    path("dialogues/<slug:slug>/embed/", embed_views.dialogue_embed, name="dialogue-embed"),
     path("dialogues/<slug:slug>/transcript.docx", views.transcript_docx, name="transcript-docx"),
     path("questions/track/", views.track_form, name="track-form"),
     path("questions/track/<str:code>/", views.track_detail, name="track-detail"),
