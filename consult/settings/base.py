@@ -273,6 +273,9 @@ CONSULT = {
     "DRAFT_ATTACHMENT_MAX_ZIP_ENTRIES": env_int("DRAFT_ATTACHMENT_MAX_ZIP_ENTRIES", 2000),
     "DRAFT_ATTACHMENT_MAX_ZIP_RATIO": env_int("DRAFT_ATTACHMENT_MAX_ZIP_RATIO", 200),
     "DRAFT_IMPORT_MAX_BYTES": env_int("DRAFT_IMPORT_MAX_BYTES", 10 * 1024 * 1024),
+    # From this many comments on, a draft's DOCX/XLSX is prepared in the background with a
+    # progress page instead of one long request (drafts/export_jobs.py).
+    "EXPORT_BACKGROUND_MIN_COMMENTS": env_int("EXPORT_BACKGROUND_MIN_COMMENTS", 5000),
     # How long citizens' contact details are kept after the dialogue or consultation ends.
     "CONTACT_RETENTION_DAYS": env_int("CONTACT_RETENTION_DAYS", 365),
 }
