@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import logging
 import weakref
@@ -143,7 +144,11 @@ class StaffWatch:
     def notify(self, user_id: int, session: str = "") -> None:
         """An account changed: each of its sockets here re-checks (from this loop only)."""
         for socket in tuple(self.sockets.get(int(user_id), ())):
-            task = self.loop.create_task(socket.account_recheck(session))
+            # A fresh context: when announced from a worker thread of this loop, the caller's
+            # context would make asgiref believe the re-check runs inside that busy thread.
+            task = self.loop.create_task(
+                socket.account_recheck(session), context=contextvars.Context()
+            )
             self._keep(task)
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
@@ -157,7 +162,10 @@ class StaffWatch:
         if self.layer is None:
             return
         try:
-            self.channel_name = await self.layer.new_channel(prefix="accounts")
+            # The default prefix, shared with the dialogue hubs and the inbox sockets: with
+            # channels-redis, process-local channels of different prefixes take turns at a
+            # blocking read and wait up to 5 s for one another (see livechat.fanout).
+            self.channel_name = await self.layer.new_channel()
             await self.layer.group_add(ACCOUNTS_GROUP, self.channel_name)
         except Exception:
             # Redis down: the sweep and the per-action checks still hold; the receive loop
@@ -241,7 +249,9 @@ def account_changed(*, user_id: int, session: str = "") -> None:
         if loop.is_closed() or not watch.sockets:
             continue
         with contextlib.suppress(RuntimeError):  # the loop stopped in between
-            loop.call_soon_threadsafe(watch.notify, int(user_id), session)
+            loop.call_soon_threadsafe(
+                watch.notify, int(user_id), session, context=contextvars.Context()
+            )
     group_send_soon(
         ACCOUNTS_GROUP,
         {"type": ACCOUNT_CHANGED, "user_id": int(user_id), "session": session},

@@ -89,7 +89,11 @@ class DialogueHub:
 
     async def start(self) -> None:
         if self.layer is not None:
-            self.channel_name = await self.layer.new_channel(prefix="hub")
+            # The default prefix on purpose: channels-redis reads every process-local channel
+            # of one prefix with a single blocking pop, and a receiver of another prefix (the
+            # inbox sockets, the accounts watch use the default) waits up to its 5 s
+            # brpop timeout for its turn.
+            self.channel_name = await self.layer.new_channel()
             # Redis down: sockets still open; the receive loop keeps trying to join, and the
             # log is read meanwhile.
             self.layer_ok = await self._group_join()
