@@ -60,7 +60,7 @@ class DraftsConfig(AppConfig):
         registry.register(
             registry.ItemType(
                 kind="comment",
-                label="Góp ý dự thảo văn bản",
+                label=_("Góp ý dự thảo văn bản"),
                 describe=describe_comment,
                 snapshot=snapshot_comment,
                 context=context_comment,
@@ -83,7 +83,7 @@ class DraftsConfig(AppConfig):
         registry.register(
             registry.ItemType(
                 kind="draft",
-                label="Dự thảo văn bản",
+                label=_("Dự thảo văn bản"),
                 describe=describe_draft,
                 snapshot=snapshot_draft,
                 context=context_draft,

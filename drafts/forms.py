@@ -163,7 +163,8 @@ class DraftForm(ServiceForm):
         if agencies is not None:
             self.fields["agency"].queryset = agencies
         minimums = "; ".join(
-            f"{kind.name}: {kind.min_comment_days} ngày" for kind in DocumentKind.objects.all()
+            _("%(kind)s: %(days)s ngày") % {"kind": kind.name, "days": kind.min_comment_days}
+            for kind in DocumentKind.objects.all()
         )
         self.fields["kind"].help_text = _("Thời hạn lấy ý kiến tối thiểu — %(list)s.") % {
             "list": minimums

@@ -76,7 +76,7 @@ class LivechatConfig(AppConfig):
         registry.register(
             registry.ItemType(
                 kind="question",
-                label="Câu hỏi đối thoại trực tuyến",
+                label=_("Câu hỏi đối thoại trực tuyến"),
                 describe=describe,
                 snapshot=snapshot,
                 context=context,

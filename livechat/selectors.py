@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from consult import rules
 from consult.errors import NotFound
@@ -46,9 +47,9 @@ def dialogue_get(*, slug: str, viewer: Any) -> Dialogue:
             .get(slug=slug)
         )
     except Dialogue.DoesNotExist as exc:
-        raise NotFound("Không tìm thấy cuộc đối thoại.") from exc
+        raise NotFound(_("Không tìm thấy cuộc đối thoại.")) from exc
     if dialogue.status == Dialogue.Status.DRAFT and audience_for(viewer, dialogue) != STAFF:
-        raise NotFound("Không tìm thấy cuộc đối thoại.")
+        raise NotFound(_("Không tìm thấy cuộc đối thoại."))
     return dialogue
 
 
@@ -202,7 +203,7 @@ def question_get_by_tracking_code(*, code: str) -> Question:
             .get(tracking_code=code.strip().upper())
         )
     except Question.DoesNotExist as exc:
-        raise NotFound("Không tìm thấy câu hỏi với mã theo dõi này.") from exc
+        raise NotFound(_("Không tìm thấy câu hỏi với mã theo dõi này.")) from exc
     return question
 
 

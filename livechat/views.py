@@ -293,14 +293,15 @@ def track_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 # --- staff: the overview and the lifecycle ---------------------------------------------------
 
+# gettext_noop: marked for makemessages here, translated by _(label) in the view.
 _LIFECYCLE_BUTTONS = {
-    Dialogue.Status.DRAFT: [(Dialogue.Status.ANNOUNCED, "Thông báo")],
+    Dialogue.Status.DRAFT: [(Dialogue.Status.ANNOUNCED, gettext_noop("Thông báo"))],
     Dialogue.Status.ANNOUNCED: [
-        (Dialogue.Status.LIVE, "Bắt đầu"),
-        (Dialogue.Status.ENDED, "Kết thúc"),
+        (Dialogue.Status.LIVE, gettext_noop("Bắt đầu")),
+        (Dialogue.Status.ENDED, gettext_noop("Kết thúc")),
     ],
-    Dialogue.Status.LIVE: [(Dialogue.Status.ENDED, "Kết thúc")],
-    Dialogue.Status.ENDED: [(Dialogue.Status.ARCHIVED, "Lưu trữ")],
+    Dialogue.Status.LIVE: [(Dialogue.Status.ENDED, gettext_noop("Kết thúc"))],
+    Dialogue.Status.ENDED: [(Dialogue.Status.ARCHIVED, gettext_noop("Lưu trữ"))],
     Dialogue.Status.ARCHIVED: [],
 }
 
