@@ -31,6 +31,21 @@ VIETNAMESE = re.compile(
 )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_catalogue() -> None:
+    """`make test` compiles the catalogue first; a bare pytest run after a .po change does
+    it here, so the pages are checked against the .po as it is now."""
+    mo = PO.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= PO.stat().st_mtime:
+        return
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compilemessages", locale=["en"], verbosity=0)
+    trans_real._translations = {}  # type: ignore[attr-defined]  # drop the cached catalogues
+    trans_real._default = None  # type: ignore[attr-defined]
+
+
 # --- the catalogue -----------------------------------------------------------------------------
 
 
