@@ -10,6 +10,7 @@ delays the other sockets of the process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -48,6 +49,10 @@ VOTER_COOKIE = "consult_voter"
 # Frames waiting for a client that reads slower than events arrive; past this, the socket is
 # closed with CLOSE_TOO_SLOW and its client resumes with ?after= (nothing is lost).
 MAX_BACKLOG = 500
+# A client past its backlog gets the 4408 close after the frame in flight; if that frame is
+# still not written this much later, the client has stopped reading altogether: the send is
+# abandoned and the close sent at once (a server applying back-pressure then drops it).
+STALLED_CLOSE_SECONDS = 10.0
 # Client actions per socket: a burst, then a steady rate (tokens per second).
 ACTION_BURST = 20
 ACTION_RATE = 5.0
@@ -217,6 +222,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.buffer: list[tuple[int, dict[str, Any]]] = []
         self.backlog: deque[dict[str, Any]] | None = None
         self.drain_task: asyncio.Task[None] | None = None
+        self.stall_task: asyncio.Future[None] | None = None
         self.last_seq = 0
         self.tokens = float(ACTION_BURST)
         self.tokens_at = time.monotonic()
@@ -319,6 +325,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 self.backlog.clear()
                 self.closed = True
                 message = {"type": "websocket.close", "code": CLOSE_TOO_SLOW}
+                self.stall_task = asyncio.ensure_future(self._close_when_stalled())
             self.backlog.append(message)
             return
         # Servers (daphne, the test communicator) accept a frame without suspending; running
@@ -334,6 +341,17 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             return
         self.backlog = deque()
         self.drain_task = asyncio.ensure_future(self._drain(coro, waiting))
+
+    async def _close_when_stalled(self) -> None:
+        await asyncio.sleep(STALLED_CLOSE_SECONDS)
+        task = self.drain_task
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        with contextlib.suppress(Exception):
+            await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
 
     async def _drain(self, coro: Generator[Any, None, Any], waiting: Any) -> None:
         try:
@@ -362,6 +380,8 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.closed = True
         if self.drain_task is not None and not self.drain_task.done():
             self.drain_task.cancel()
+        if self.stall_task is not None and not self.stall_task.done():
+            self.stall_task.cancel()
         if getattr(self, "watched", False):
             self.watched = False
             await staff_watch().unregister(self)
