@@ -517,3 +517,20 @@ def test_the_live_page_is_useful_before_its_script_arrives(world, asgi_server, b
     for route in held:
         route.abort()
     context.close()
+
+
+def test_staff_embed_and_prepare_pages_have_no_wcag_violations(
+    world, moderator, agency_staff, asgi_server, artifacts, browser
+):
+    server = asgi_server(env={"CSP_FRAME_ANCESTORS": "'self',https://binhan.gov.vn"})
+    dialogue, draft = world["dialogue"], world["draft"]
+    page = _login(browser, server, moderator, f"/dialogues/{dialogue.slug}/embed/")
+    assert "https://binhan.gov.vn" in page.locator("main").inner_text()
+    _axe_clean(page)
+    _shot(page, artifacts, "embed-dialogue.png")
+    page = _login(browser, server, agency_staff, f"/staff/drafts/{draft.slug}/embed/")
+    _axe_clean(page)
+    page.goto(f"{server.url}/staff/drafts/{draft.slug}/exports/")
+    _axe_clean(page)
+    page.set_viewport_size(PHONE)
+    assert _no_sideways_scroll(page)
