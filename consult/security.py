@@ -97,8 +97,10 @@ class EmbeddingMiddleware:
 
 class RequestSizeMiddleware:
     """Refuses with 413 a request whose Content-Length exceeds MAX_REQUEST_BYTES, before any
-    view reads it. (A body sent without a length is bounded by the reverse proxy's
-    client_max_body_size; Django still refuses non-file bodies past DATA_UPLOAD_MAX_MEMORY_SIZE.)
+    view, form or upload handler parses it. Under ASGI the server has already spooled the body
+    to a temporary file by then, so the reverse proxy's client_max_body_size is the real
+    bound on what reaches the machine (docs/deployment.md); Django still refuses non-file
+    bodies past DATA_UPLOAD_MAX_MEMORY_SIZE.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -257,11 +259,12 @@ def origin_trusted(origin: str, host: str | None) -> bool:
     Django's CSRF protection trusts."""
     from consult.origin import OriginValidator
 
+    consult: dict[str, Any] = settings.CONSULT
     validator = OriginValidator(
         None,
         allowed_hosts=settings.ALLOWED_HOSTS,
         extra_origins=[
-            *settings.CONSULT["WS_ALLOWED_ORIGINS"],
+            *consult["WS_ALLOWED_ORIGINS"],
             *getattr(settings, "CSRF_TRUSTED_ORIGINS", []),
         ],
     )

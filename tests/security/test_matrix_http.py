@@ -116,6 +116,8 @@ MATRIX: dict[str, tuple[bool, ...]] = {
     "livechat:track-form GET": ALL,
     "livechat:track-detail GET": ALL,
     "livechat:staff-dialogues GET": LIVE_STAFF,
+    "livechat:live-counts GET": LIVE_STAFF,  # the console's and presenter's counters
+    "livechat:dialogue-embed GET": MODERATORS,  # the <iframe> code for the portal
     # --- moderation ---
     "moderation:inbox GET": MODERATORS,
     "moderation:bulk-reject POST": MODERATORS,
@@ -154,6 +156,7 @@ MATRIX: dict[str, tuple[bool, ...]] = {
     "drafts:staff-moderate GET": MODERATORS,
     "drafts:staff-comment-decide POST": MODERATORS,
     "drafts:staff-report GET": DRAFT_STAFF,
+    "drafts:staff-embed GET": DRAFT_STAFF,
     "drafts:staff-export-jobs GET": DRAFT_STAFF,
     "drafts:staff-export-jobs POST": DRAFT_STAFF,
     # A prepared file belongs to whoever asked for it (here the own agency's staff member).
