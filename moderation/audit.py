@@ -20,6 +20,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from consult.text import normalize_text
+
 # Actions written by moderation itself (not by a feature's item type).
 PERMISSION_DENIED = "permission_denied"
 AUDIT_EXPORTED = "audit.export"
@@ -100,9 +102,11 @@ def _day(value: Any) -> dt.date | None:
 def audit_filters_parse(params: Any) -> dict[str, Any]:
     """Read the page's filters from a QueryDict, ignoring what does not parse (a filter form
     never fails: a bad date is simply not applied, and shown as such)."""
-    actor = str(params.get("actor", "")).strip()[:150]
+    # Typed text is normalised like every stored label (NFC, no invisible controls), so an NFD
+    # query finds what was recorded.
+    actor = normalize_text(str(params.get("actor", "")), multiline=False)[:150]
     return {
-        "query": str(params.get("q", "")).strip()[:100],
+        "query": normalize_text(str(params.get("q", "")), multiline=False)[:100],
         "kind": str(params.get("kind", "")).strip()[:40],
         "action": str(params.get("action", "")).strip()[:60],
         "actor": actor,

@@ -110,11 +110,6 @@ def test_agency_staff_nfd_draft_title_is_stored_nfc_and_found_by_every_draft_sea
     assert json.loads(anonymous.get("/api/v1/drafts", {"q": "Hòa Bình"}).content)["items"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moderation/audit.py audit_filters_parse passes the raw query to icontains: an NFD "
-    "query misses the NFC label (reported to the lead; remove this mark once it normalises)",
-)
 def test_moderator_finds_an_audit_entry_by_an_nfd_query(
     client: Client, agency: Any, agency_staff: Any, moderator: Any
 ) -> None:
