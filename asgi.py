@@ -9,10 +9,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consult.settings.dev")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  -- needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from consult.asgi_stack import WebSocketAuthMiddlewareStack  # noqa: E402  -- needs Django set up
 from consult.origin import OriginValidator  # noqa: E402
 from livechat.routing import websocket_urlpatterns  # noqa: E402
 from moderation.routing import websocket_urlpatterns as moderation_urlpatterns  # noqa: E402
@@ -21,7 +21,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": OriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)),
+            WebSocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns + moderation_urlpatterns)),
             allowed_hosts=settings.ALLOWED_HOSTS,
             extra_origins=settings.CONSULT["WS_ALLOWED_ORIGINS"],
         ),
