@@ -183,20 +183,8 @@ def docx_add_row_baseline(n: int) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--docx-comments", type=int, default=10_000)
-    parser.add_argument("--articles", type=int, default=80)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "export_check.json"))
-    args = parser.parse_args()
-
-    scratch_dir = None
-    scratch = None
-    if not os.environ.get("DATABASE_URL"):
-        scratch_dir = tempfile.TemporaryDirectory(prefix="export-check-")
-        scratch = Path(scratch_dir.name) / "bench.sqlite3"
-    setup_django(scratch)
+def measure(comments: int, docx_comments: int, articles: int) -> dict[str, Any]:
+    """Build the two drafts, time every export, delete the drafts; Django must be set up."""
     from django.db import connection
 
     from drafts import exports
@@ -204,10 +192,8 @@ def main() -> None:
 
     stamp = int(time.time())
     t0 = time.perf_counter()
-    big = make_draft(f"bench-export-{stamp}", args.comments, args.articles, published_only=False)
-    small = make_draft(
-        f"bench-docx-{stamp}", args.docx_comments, args.articles, published_only=True
-    )
+    big = make_draft(f"bench-export-{stamp}", comments, articles, published_only=False)
+    small = make_draft(f"bench-docx-{stamp}", docx_comments, articles, published_only=True)
     setup_s = time.perf_counter() - t0
     viewer = Viewer()
     results = []
@@ -218,7 +204,7 @@ def main() -> None:
             for chunk in exports.csv_stream(draft=big, viewer=viewer, with_contacts=True):
                 size += len(chunk)
                 rows += chunk.count(b"\n")
-            return args.comments, size
+            return comments, size
 
         def xlsx_export() -> tuple[int, int]:
             with tempfile.TemporaryFile() as out:
@@ -233,25 +219,23 @@ def main() -> None:
 
             return export
 
-        results.append(run(f"CSV, {args.comments:,} comments", csv_export))
-        results.append(run(f"XLSX, {args.comments:,} comments", xlsx_export))
+        results.append(run(f"CSV, {comments:,} comments", csv_export))
+        results.append(run(f"XLSX, {comments:,} comments", xlsx_export))
         results.append(
-            run(f"DOCX standard, {args.docx_comments:,}", docx_export(exports.LAYOUT_STANDARD))
+            run(f"DOCX standard, {docx_comments:,}", docx_export(exports.LAYOUT_STANDARD))
         )
         results.append(
-            run(
-                f"DOCX five-column, {args.docx_comments:,}", docx_export(exports.LAYOUT_FIVE_COLUMN)
-            )
+            run(f"DOCX five-column, {docx_comments:,}", docx_export(exports.LAYOUT_FIVE_COLUMN))
         )
         baseline_rows = 2000
         baseline = docx_add_row_baseline(baseline_rows)
     finally:
-        if scratch is None:  # a real database: leave nothing behind
-            for draft in (big, small):
-                Comment.objects.filter(draft=draft).delete()
-                draft.delete()
+        # Leave nothing behind in a real database.
+        for draft in (big, small):
+            Comment.objects.filter(draft=draft).delete()
+            draft.delete()
 
-    report = {
+    return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "database": connection.vendor,
         "python": platform.python_version(),
@@ -266,19 +250,47 @@ def main() -> None:
             "rows_per_s": round(baseline_rows / baseline),
         },
     }
-    header = f"{'export':<32}{'comments':>10}{'seconds':>9}{'rows/s':>9}{'size MB':>9}{'py peak MB':>12}{'max RSS MB':>12}"
-    print(f"database: {report['database']}, data set built in {report['setup_seconds']} s")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        print(
+
+
+def render(report: dict[str, Any]) -> str:
+    header = (
+        f"{'export':<32}{'comments':>10}{'seconds':>9}{'rows/s':>9}{'size MB':>9}"
+        f"{'py peak MB':>12}{'max RSS MB':>12}"
+    )
+    lines = [
+        f"database: {report['database']}, data set built in {report['setup_seconds']} s",
+        header,
+        "-" * len(header),
+    ]
+    for r in report["results"]:
+        lines.append(
             f"{r['export']:<32}{r['comments']:>10,}{r['seconds']:>9}{r['rows_per_s']:>9,}"
             f"{r['size_mb']:>9}{r['py_peak_mb']:>12}{r['max_rss_mb']:>12}"
         )
     b = report["python_docx_add_row"]
-    print(
-        f"python-docx add_row baseline: {b['rows']:,} rows in {b['seconds']} s ({b['rows_per_s']:,} rows/s)"
+    lines.append(
+        f"python-docx add_row baseline: {b['rows']:,} rows in {b['seconds']} s "
+        f"({b['rows_per_s']:,} rows/s)"
     )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--docx-comments", type=int, default=10_000)
+    parser.add_argument("--articles", type=int, default=80)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "export_check.json"))
+    args = parser.parse_args()
+
+    scratch_dir = None
+    scratch = None
+    if not os.environ.get("DATABASE_URL"):
+        scratch_dir = tempfile.TemporaryDirectory(prefix="export-check-")
+        scratch = Path(scratch_dir.name) / "bench.sqlite3"
+    setup_django(scratch)
+    report = measure(args.comments, args.docx_comments, args.articles)
+    print(render(report))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
