@@ -9,7 +9,9 @@ in DATABASE_URL (or a scratch SQLite file under /tmp). A producer thread in this
 the dialogue move at `--rate` events per second through the services (questions submitted and
 approved, supports, answers); the doorbells reach the server through Redis. Each viewer stays
 connected for a random while (exponential, mean `--hold` seconds), closes, waits 0.1–2 s and
-reconnects with `?after=<last seq>` (a fresh snapshot when it has fallen too far behind).
+reconnects with `?after=<last seq>` (a fresh snapshot when it has fallen too far behind); a
+refused or timed-out connection is retried after a growing, jittered delay (1 s, 2 s, 4 s…
+up to 30 s), as the page's script does.
 
 Every 10 s it samples the server's RSS (/proc), Redis DBSIZE and the keys under the run's
 prefixes (SCAN), and the reconnections so far. At the end the producer stops, every viewer
@@ -261,8 +263,9 @@ class Viewer:
             question["answers"] = list(answers.values())
         return True
 
-    async def session(self, until: float, hold: float) -> None:
-        """One connection: open (resuming if it can), read for a random while, close."""
+    async def session(self, until: float, hold: float) -> bool:
+        """One connection: open (resuming if it can), read for a random while, close.
+        False if it could not connect."""
         import websockets
 
         query = f"?after={self.seq}&audience=public" if self.seq is not None else ""
@@ -280,15 +283,24 @@ class Viewer:
                         break
                     if not self.apply(json.loads(raw)):
                         break
+            return True
         except (OSError, TimeoutError, websockets.WebSocketException):
             self.errors += 1
+            return False
 
     async def run(self, until: float, hold: float) -> None:
         loop = asyncio.get_running_loop()
-        await asyncio.sleep(random.uniform(0, 5))  # not all in the same second
+        # Viewers arrive over the first half-minute, not all in the same second.
+        await asyncio.sleep(random.uniform(0, min(30.0, hold)))
+        backoff = 1.0
         while loop.time() < until:
-            await self.session(until, hold)
-            await asyncio.sleep(random.uniform(0.1, 2.0))
+            if await self.session(until, hold):
+                backoff = 1.0
+                await asyncio.sleep(random.uniform(0.1, 2.0))
+            else:
+                # What the page's script does (docs/protocol.md): a growing, jittered delay.
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+                backoff = min(backoff * 2, 30.0)
 
     async def catch_up(self, last: int, wait: float) -> None:
         """Connect (resuming) and read until `last`, the database's last public seq."""
@@ -296,19 +308,23 @@ class Viewer:
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
+        backoff = 1.0
+        await asyncio.sleep(random.uniform(0, 5))
         while loop.time() < deadline and self.seq != last:
             query = f"?after={self.seq}&audience=public" if self.seq is not None else ""
             try:
                 async with websockets.connect(
                     self.url + query, origin=self.origin, open_timeout=20, ping_interval=None
                 ) as ws:
+                    self.connects += 1
                     while self.seq != last and loop.time() < deadline:
                         frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
                         if not self.apply(frame):
                             break
             except (OSError, TimeoutError, websockets.WebSocketException):
                 self.errors += 1
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+                backoff = min(backoff * 2, 30.0)
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -358,7 +374,7 @@ async def soak(args: argparse.Namespace, port: int, pid: int, data: dict[str, An
     stop.set()
     await asyncio.to_thread(producer.join, 30)
     last, expected = await sync_to_async(truth)(dialogue.pk)
-    await asyncio.gather(*(v.catch_up(last, 120) for v in viewers))
+    await asyncio.gather(*(v.catch_up(last, 180) for v in viewers))
     sampler.cancel()
     keys_end = await asyncio.to_thread(redis_keys, os.environ["REDIS_URL"], prefixes)
     # Give channels-redis its expiry (60 s) to forget the channels of closed sockets? The
@@ -402,7 +418,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=2.0, help="events per second")
-    parser.add_argument("--hold", type=float, default=20.0, help="mean seconds connected")
+    parser.add_argument("--hold", type=float, default=30.0, help="mean seconds connected")
     parser.add_argument("--quick", action="store_true", help="a 1-minute run")
     args = parser.parse_args()
     if args.quick:
