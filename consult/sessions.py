@@ -245,7 +245,11 @@ def account_changed(*, user_id: int, session: str = "") -> None:
 
     Best-effort and never waiting; call it after the change committed.
     """
-    for loop, watch in list(_watches.items()):
+    try:
+        watches = list(_watches.items())
+    except RuntimeError:  # a loop's registry appeared meanwhile (another thread): rare
+        watches = []
+    for loop, watch in watches:
         if loop.is_closed() or not watch.sockets:
             continue
         with contextlib.suppress(RuntimeError):  # the loop stopped in between
