@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 SEND_TIMEOUT = 2.0
 
 # Sends in flight on a server loop, kept referenced so they are not garbage-collected early.
-_pending: set[asyncio.Future[Any]] = set()
+_pending: set[Any] = set()  # asyncio tasks and concurrent futures
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -75,8 +75,8 @@ def group_send_soon(
     loop = _server_loop()
     if loop is not None:
         future = asyncio.run_coroutine_threadsafe(_send(layer, group, message, what), loop)
-        _pending.add(future)  # type: ignore[arg-type]  -- a concurrent future, kept alive
-        future.add_done_callback(_pending.discard)  # type: ignore[arg-type]
+        _pending.add(future)
+        future.add_done_callback(_pending.discard)
         return
     try:
         async_to_sync(_send)(layer, group, message, what)
