@@ -15,6 +15,7 @@ results. Everything talks only to 127.0.0.1 and every loop is bounded in count a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -56,8 +57,6 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     args.servers = args.servers or ["daphne"]
-    import os
-
     os.environ["BENCH_ASGI_APP"] = args.app
 
     if any(n in ("fanout", "storm", "intake") for n in names):
@@ -84,11 +83,10 @@ def main(argv: list[str] | None = None) -> None:
         from django.conf import settings
 
         payload = {
-            "machine": machine
-            | {"load_average_at_end": round(__import__("os").getloadavg()[0], 2)},
+            **payload,
+            "machine": machine | {"load_average_at_end": round(os.getloadavg()[0], 2)},
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "seconds": round(time.monotonic() - t0, 1),
-            **payload,
         }
         common.results_write(name, payload, quick=args.quick)
     if not args.no_readme:

@@ -38,7 +38,14 @@ from bench.live import (
 
 
 def run_one(
-    kind: str, processes: int, n: int, *, events: int, interval: float, drain: float
+    kind: str,
+    processes: int,
+    n: int,
+    *,
+    events: int,
+    interval: float,
+    drain: float,
+    concurrency: int = 50,
 ) -> dict[str, Any]:
     """One configuration: start the server(s), connect N viewers, broadcast, measure."""
     data: LiveData = dialogue_make(events)
@@ -51,7 +58,7 @@ def run_one(
             servers = [consult_start(kind) for _ in range(processes)]
         for server in servers:
             warm_up(server, data)
-        clients = ClientGroup.start(servers, data.slug, n)
+        clients = ClientGroup.start(servers, data.slug, n, concurrency=concurrency)
         connected = clients.wait_connected(timeout=max(120.0, n / 30))
         time.sleep(2.0)  # let the connect burst settle (and its garbage be collected)
         rss_after = [rss_mb(s.pid) for s in servers]
@@ -166,7 +173,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             print(f"fanout: {label} …", flush=True)
             result = run_one(
-                kind, processes, n, events=events, interval=args.interval, drain=args.drain
+                kind,
+                processes,
+                n,
+                events=events,
+                interval=args.interval,
+                drain=args.drain,
+                concurrency=args.connect_concurrency,
             )
             print(
                 f"  delivered {result['delivered']:,}/{result['expected']:,}, p99 "
@@ -258,3 +271,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-two-process", action="store_true", help="skip 2 daphne processes")
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration (medians)")
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=50,
+        help="sockets opening at once (daphne drops a handshake not accepted within 5 s)",
+    )

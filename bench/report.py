@@ -14,10 +14,13 @@ END = "<!-- figures:end -->"
 
 def _when(payload: dict[str, Any]) -> str:
     quick = " (quick run)" if payload.get("quick") else ""
+    machine = payload.get("machine")
+    machine = machine if isinstance(machine, dict) else {}
     return (
         f"_{payload['when']}{quick}, {payload.get('database', '-')}, load average "
-        f"{payload['machine'].get('load_average', '-')} at the start, "
-        f"{payload['machine'].get('load_average_at_end', '-')} at the end._"
+        f"{machine.get('load_average', '-')} at the start, "
+        f"{machine.get('load_average_at_end', '-')} at the end (2 cores shared with other "
+        "work)._"
     )
 
 
@@ -186,7 +189,8 @@ def render() -> str:
         payload = results_read(name)
         if payload is None:
             continue
-        machine = machine or payload["machine"]
+        if isinstance(payload.get("machine"), dict):
+            machine = machine or payload["machine"]
         lines += section(payload)
     if machine is not None:
         lines.insert(2, f"Machine: {machine_line(machine)}.")
