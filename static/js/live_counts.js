@@ -2,7 +2,7 @@
  *
  * The numbers are right when the page is rendered, and console.js swaps the whole region after
  * every dialogue event. Viewers come and go without events, so this script reads the counts
- * every ten seconds while the page is visible and writes the numbers (textContent only). It
+ * every five seconds while the page is visible and writes the numbers (textContent only). It
  * never announces them: a count ticking in a live region would keep interrupting a screen
  * reader.
  */
@@ -33,6 +33,6 @@
       .catch(function () { /* the next tick tries again */ });
   }
 
-  window.setInterval(tick, 10000);
+  window.setInterval(tick, 5000);
   document.addEventListener("visibilitychange", tick);
 })();

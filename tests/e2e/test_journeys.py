@@ -267,8 +267,10 @@ def test_moderator_screens_the_inbox_and_watches_the_live_counts(
     viewer = browser.new_context(viewport=PHONE, locale="vi-VN").new_page()
     viewer.goto(f"{server.url}{dialogue.get_absolute_url()}")
     viewer.wait_for_selector('#live-status[data-state="connected"]', timeout=WAIT_MS)
+    # Read every 5 s by live_counts.js, after the viewer's process published it (within 1 s).
     console.wait_for_function(
-        "() => document.getElementById('count-viewers').textContent === '1'", timeout=WAIT_MS
+        "() => document.getElementById('count-viewers').textContent === '1'",
+        timeout=2 * WAIT_MS,
     )
     _axe_clean(console)
     _shot(console, artifacts, "journey-moderator-console.png")
