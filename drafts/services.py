@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from consult import rules
 from consult.errors import Conflict, Invalid, NotFound, PeriodClosed
@@ -968,7 +969,7 @@ def comment_approve(*, actor: Any, comment_id: int, expected_version: Any = None
         )
         notifications.item_published_notify(
             email=comment.email,
-            item_label=_("góp ý"),
+            item_label=gettext_noop("góp ý"),  # the mail is always in Vietnamese
             context_label=comment.draft.title,
             text=comment.body,
             link=comment.draft.get_absolute_url() + f"#gy-{comment.pk}",
@@ -1017,7 +1018,7 @@ def comment_reject(
         )
         notifications.item_rejected_notify(
             email=comment.email,
-            item_label=_("góp ý"),
+            item_label=gettext_noop("góp ý"),  # the mail is always in Vietnamese
             context_label=comment.draft.title,
             text=comment.body,
             reason_title=reason.title,

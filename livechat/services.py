@@ -19,6 +19,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from consult import rules
 from consult.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -178,7 +179,7 @@ def _tracking_path(question: Question) -> str:
 def _notify_published(question: Question) -> None:
     notifications.item_published_notify(
         email=question.email,
-        item_label=_("câu hỏi"),
+        item_label=gettext_noop("câu hỏi"),  # the mail is always in Vietnamese
         context_label=question.dialogue.topic,
         text=question.body,
         link=_tracking_path(question),
@@ -188,7 +189,7 @@ def _notify_published(question: Question) -> None:
 def _notify_rejected(question: Question, reason: Any) -> None:
     notifications.item_rejected_notify(
         email=question.email,
-        item_label=_("câu hỏi"),
+        item_label=gettext_noop("câu hỏi"),  # the mail is always in Vietnamese
         context_label=question.dialogue.topic,
         text=question.body,
         reason_title=reason.title,
