@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
@@ -91,6 +92,37 @@ async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
 def _dialogue_open(slug: str, user: Any) -> tuple[Any, str]:
     dialogue = selectors.dialogue_get(slug=slug, viewer=user)
     return dialogue, selectors.audience_for(user, dialogue)
+
+
+# Anonymous sockets opening at the same moment (a dialogue starting, a reconnect storm after a
+# restart) share one lookup of their dialogue per process. Under daphne every lookup runs on
+# the one shared sync thread and opens its own database connection, which capped openings at
+# a few dozen per second (docs/performance.md). A lookup is shared only while it is in flight,
+# so the answer is never older than one lookup: the same as having asked a moment earlier.
+# Logged-in sockets look up on their own (their audience depends on the account).
+_lookups: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, asyncio.Future[tuple[Any, str]]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _dialogue_open_shared(slug: str, user: Any) -> tuple[Any, str]:
+    if getattr(user, "is_authenticated", False):
+        return await database_sync_to_async(_dialogue_open)(slug, user)
+    flights = _lookups.setdefault(asyncio.get_running_loop(), {})
+    flight = flights.get(slug)
+    if flight is None:
+        flight = asyncio.ensure_future(database_sync_to_async(_dialogue_open)(slug, user))
+        flights[slug] = flight
+
+        def landed(done: asyncio.Future[tuple[Any, str]]) -> None:
+            if flights.get(slug) is done:
+                del flights[slug]
+            if not done.cancelled():
+                done.exception()  # retrieved here even if every waiter has gone
+
+        flight.add_done_callback(landed)
+    # A socket that goes away while waiting must not cancel the others' lookup.
+    return await asyncio.shield(flight)
 
 
 def _staff_check(session_key: str | None, user_id: int | None, dialogue: Any) -> tuple[Any, int]:
@@ -229,7 +261,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
-            dialogue, self.audience = await database_sync_to_async(_dialogue_open)(slug, self.user)
+            dialogue, self.audience = await _dialogue_open_shared(slug, self.user)
         except DomainError:
             await self.close(code=CLOSE_NOT_FOUND)
             return
