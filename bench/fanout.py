@@ -59,7 +59,7 @@ def run_one(
         for server in servers:
             warm_up(server, data)
         clients = ClientGroup.start(servers, data.slug, n, concurrency=concurrency)
-        connected = clients.wait_connected(timeout=max(120.0, n / 30))
+        connected = clients.wait_connected(timeout=max(120.0, n / 15))
         time.sleep(2.0)  # let the connect burst settle (and its garbage be collected)
         rss_after = [rss_mb(s.pid) for s in servers]
         cpu_mark(servers)
