@@ -63,3 +63,25 @@ class DomainErrorMiddleware:
         if retry_after:
             response["Retry-After"] = str(retry_after)
         return response
+
+
+class NulPathMiddleware:
+    """A NUL character in the path can never name anything here, and PostgreSQL refuses it in
+    any query: answer 404 at once (JSON under /api/) instead of letting it reach a lookup."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" not in request.path:
+            return self.get_response(request)
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        from consult.errors import NotFound
+
+        error = NotFound(_("Không tìm thấy."))
+        if request.path.startswith("/api/"):
+            return JsonResponse(error.as_dict(), status=404)
+        return render(request, "consult/error.html", {"error": error, "status": 404}, status=404)

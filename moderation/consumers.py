@@ -222,7 +222,7 @@ def _frame_parse(text: str | None) -> tuple[str, dict[str, Any]]:
         raise Invalid(_("Khung dữ liệu quá dài."), code="bad_frame")
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid(_("Khung dữ liệu không phải JSON hợp lệ."), code="bad_frame") from None
     if not isinstance(frame, dict):
         raise Invalid(_("Khung dữ liệu phải là một đối tượng JSON."), code="bad_frame")

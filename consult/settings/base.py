@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "consult.middleware.NulPathMiddleware",
     # Near the outside, so every page, redirect and error response gets the header.
     "csp.middleware.CSPMiddleware",
     # Refuses a body announced larger than MAX_REQUEST_BYTES before anything reads it (413).

@@ -431,8 +431,9 @@ def test_agency_staff_hostile_draft_title_and_summary_are_refused_clearly_or_sto
 def test_staff_hostile_search_queries_are_harmless(client: Client, agency: Any, moderator: Any):
     """Hostile text typed into every search box: a normal page or JSON, never an error."""
     client.force_login(moderator)
-    # A URL carries bytes: invalid UTF-8 and encoded surrogates are what reaches the server.
-    raw = ["%ED%A0%80", "%FF%FE", "%00", "%C0%BC", "%E2%80%AE"]
+    # A URL carries bytes: invalid UTF-8 and encoded surrogates are what reaches the server
+    # (NUL has its own test below).
+    raw = ["%ED%A0%80", "%FF%FE", "%C0%BC", "%E2%80%AE", "%01%1B"]
     queries = [urllib.parse.quote(v) for v in [*XSS, *EXTRA[2:]]] + raw
     for query in queries:
         for url in ("/api/v1/drafts", "/drafts/", "/moderation/", "/moderation/audit/"):
@@ -443,6 +444,24 @@ def test_staff_hostile_search_queries_are_harmless(client: Client, agency: Any, 
                 json.loads(response.content)
             else:
                 assert b"<script>alert(1)" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/drafts",
+        "/drafts/",
+        "/moderation/",
+        "/moderation/audit/",
+    ],
+)
+def test_staff_search_for_a_nul_character_is_harmless(
+    client: Client, moderator: Any, url: str
+) -> None:
+    client.force_login(moderator)
+    response = client.get(f"{url}?q=%00")
+    assert response.status_code == 200
 
 
 # --- the HTTP API: hostile text through JSON, then malformed requests ---------------------------
@@ -625,7 +644,15 @@ def test_absurd_question_ids_are_refused_cleanly(dialogue: Dialogue, question_id
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "slug", ["khong-co", "đối-thoại", "%F0%9F%98%80", "a" * 300, "..%2f..%2fetc", "%00"]
+    "slug",
+    [
+        "khong-co",
+        "đối-thoại",
+        "%F0%9F%98%80",
+        "a" * 300,
+        "..%2f..%2fetc",
+        "%00",
+    ],
 )
 def test_unknown_or_non_ascii_slugs_are_404_json_and_change_nothing(
     dialogue: Dialogue, slug: str
@@ -778,11 +805,6 @@ async def test_moderator_socket_hostile_text_is_refused_or_stored_clean(dialogue
             await staff.disconnect()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moderation/consumers.py _frame_parse catches ValueError but not RecursionError "
-    "(reported to the lead; remove this mark once it answers bad_frame)",
-)
 @pytest.mark.django_db(transaction=True)
 async def test_moderator_inbox_socket_survives_deeply_nested_json(moderator):
     """A frame nested deeper than the JSON parser's recursion limit (within the size limit)
