@@ -58,10 +58,13 @@ def fold(value: str | None) -> str:
     """Fold Vietnamese text for search: lower case, no diacritics, đ→d, single spaces.
 
     Both tone-mark placements ("hoà" and "hòa") and plain "hoa" fold to the same string.
+    Control and unstorable characters go too: a search for "\x00" must not reach PostgreSQL,
+    which refuses NUL in any text value (the moderators' inbox answered ?q=%00 with a 500).
     """
     if not value:
         return ""
-    text = unicodedata.normalize("NFD", str(value).lower())
+    text = _UNSTORABLE.sub("", _CONTROL.sub("", str(value).translate(_INVISIBLE)))
+    text = unicodedata.normalize("NFD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("đ", "d").replace("Đ", "d")
     return " ".join(text.split())
