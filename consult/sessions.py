@@ -114,22 +114,32 @@ class StaffWatch:
 
     def __init__(self) -> None:
         self.sockets: dict[int, set[StaffSocket]] = {}
+        # The sockets that hear of changes in other processes through this registry's group
+        # membership (the others have a channel of their own in ACCOUNTS_GROUP).
+        self.listeners: set[StaffSocket] = set()
         self.loop = asyncio.get_running_loop()
         self.layer = get_channel_layer()
         self.channel_name: str | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._sweep_task: asyncio.Task[None] | None = None
+        self._remote_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
         return sum(len(members) for members in self.sockets.values())
 
-    async def register(self, socket: StaffSocket) -> None:
+    async def register(self, socket: StaffSocket, *, listen: bool = True) -> None:
+        """Watch `socket`. `listen=False` for a consumer that is itself a member of
+        ACCOUNTS_GROUP (it hears other processes on its own channel, which ends with it)."""
         user_id = socket.watched_user_id()
         if user_id is None:
             return
         async with self._lock:
-            if not self._tasks:
-                await self._start()
+            if self._sweep_task is None:
+                self._sweep_task = asyncio.create_task(self._sweep_loop(), name="accounts-sweep")
+            if listen:
+                self.listeners.add(socket)
+                if self._remote_task is None:
+                    await self._remote_start()
             self.sockets.setdefault(user_id, set()).add(socket)
 
     async def unregister(self, socket: StaffSocket) -> None:
@@ -138,8 +148,12 @@ class StaffWatch:
                 members.discard(socket)
                 if not members:
                     del self.sockets[user_id]
-            if not self.sockets and self._tasks:
-                await self._stop()
+            self.listeners.discard(socket)
+            if not self.listeners and self._remote_task is not None:
+                await self._remote_stop()
+            if not self.sockets and self._sweep_task is not None:
+                task, self._sweep_task = self._sweep_task, None
+                await _cancelled(task)
 
     def notify(self, user_id: int, session: str = "") -> None:
         """An account changed: each of its sockets here re-checks (from this loop only)."""
@@ -157,8 +171,7 @@ class StaffWatch:
 
     # --- the one channel-layer member of this process -----------------------------------
 
-    async def _start(self) -> None:
-        self._tasks = [asyncio.create_task(self._sweep_loop(), name="accounts-sweep")]
+    async def _remote_start(self) -> None:
         if self.layer is None:
             return
         try:
@@ -172,15 +185,12 @@ class StaffWatch:
             # re-joins once it is back.
             logger.warning("accounts: joining the group failed", exc_info=True)
         if self.channel_name is not None:
-            self._tasks.append(asyncio.create_task(self._receive_loop(), name="accounts"))
+            self._remote_task = asyncio.create_task(self._receive_loop(), name="accounts")
 
-    async def _stop(self) -> None:
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    async def _remote_stop(self) -> None:
+        task, self._remote_task = self._remote_task, None
+        if task is not None:
+            await _cancelled(task)
         if self.layer is not None and self.channel_name is not None:
             with contextlib.suppress(Exception):
                 await self.layer.group_discard(ACCOUNTS_GROUP, self.channel_name)
@@ -221,6 +231,12 @@ class StaffWatch:
     def _sweep(self) -> None:
         for user_id in tuple(self.sockets):
             self.notify(user_id)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 _running: set[asyncio.Task[Any]] = set()

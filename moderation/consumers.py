@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from consult import rules as consult_rules
 from consult.errors import DomainError, Invalid, TooMany
-from consult.sessions import session_digest, staff_watch
+from consult.sessions import ACCOUNTS_GROUP, session_digest, staff_watch
 from moderation import claims, realtime
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(realtime.GROUP, self.channel_name)
         self.joined = True
-        # Logging out or losing the role closes this socket at once (consult.sessions).
-        await staff_watch().register(self)
+        # Logging out or losing the role closes this socket at once (consult.sessions): this
+        # process's announcements come through the registry, other processes' through the
+        # socket's own channel (ended with it, like its inbox membership).
+        await self.channel_layer.group_add(ACCOUNTS_GROUP, self.channel_name)
+        await staff_watch().register(self, listen=False)
         await self.send(text_data=_dumps(await database_sync_to_async(_hello)(self.user)))
 
     async def disconnect(self, code: int) -> None:
@@ -113,6 +116,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if getattr(self, "joined", False):
             self.joined = False
             await staff_watch().unregister(self)
+            await self.channel_layer.group_discard(ACCOUNTS_GROUP, self.channel_name)
             await self.channel_layer.group_discard(realtime.GROUP, self.channel_name)
 
     # consult.sessions.StaffSocket
@@ -122,6 +126,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     def watched_session(self) -> str:
         return session_digest(getattr(self.scope.get("session"), "session_key", None))
+
+    async def accounts_changed(self, message: dict[str, Any]) -> None:
+        """consult.sessions' announcement from another process: an account changed."""
+        if message.get("user_id") == getattr(self.user, "pk", None):
+            await self.account_recheck(str(message.get("session") or ""))
 
     async def account_recheck(self, ended_session: str = "") -> None:
         if not self.joined:
