@@ -125,6 +125,52 @@ async def _dialogue_open_shared(slug: str, user: Any) -> tuple[Any, str]:
     return await asyncio.shield(flight)
 
 
+# Sockets opening at the same moment also share their first read: a fresh snapshot (the first
+# sockets of a process, before the hub has one to serve) or the events after the same `after`
+# (the reconnect storm after a restart: every viewer was at the same seq). A socket that has
+# joined its hub joins a read only while the read has not started: its query then sees
+# everything committed before it, and whatever is committed later reaches the socket through
+# the hub's buffer, exactly as if the socket had read the database itself. Under daphne the
+# reads queue on the one sync thread, so in a storm most sockets find one waiting.
+_reads: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], tuple[list[bool], asyncio.Future[Any]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _read_run(started: list[bool], read: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    started.append(True)  # before the query: no socket may join from here on
+    return read(**kwargs)
+
+
+async def _read_shared(key: tuple[Any, ...], read: Callable[..., Any], **kwargs: Any) -> Any:
+    """`read(**kwargs)` in a worker thread, shared with the sockets asking the same `key`
+    before it starts. Call only after the socket has joined its hub."""
+    flights = _reads.setdefault(asyncio.get_running_loop(), {})
+    entry = flights.get(key)
+    if entry is not None and not entry[0]:
+        flight = entry[1]
+    else:
+        started: list[bool] = []
+        flight = asyncio.ensure_future(database_sync_to_async(_read_run)(started, read, kwargs))
+        current = (started, flight)
+        flights[key] = current
+
+        def landed(done: asyncio.Future[Any]) -> None:
+            if flights.get(key) is current:
+                del flights[key]
+            if not done.cancelled():
+                done.exception()
+
+        flight.add_done_callback(landed)
+    return await asyncio.shield(flight)
+
+
+def _snapshot_text(dialogue: Any, audience: str) -> tuple[int, str]:
+    snapshot = selectors.snapshot_build(dialogue=dialogue, audience=audience)
+    snapshot["role"] = audience
+    return snapshot["seq"], _dumps(snapshot)
+
+
 def _staff_check(session_key: str | None, user_id: int | None, dialogue: Any) -> tuple[Any, int]:
     """The socket's account read afresh, and 0 while it may still follow the dialogue as staff;
     else None and the close code (consult.sessions)."""
@@ -302,17 +348,22 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         after = self._after_param()
         replay = None
         if after is not None:
-            replay = await database_sync_to_async(selectors.event_list_after)(
-                dialogue_id=self.dialogue_id, audience=self.audience, after=after
+            replay = await _read_shared(
+                ("replay", self.dialogue_id, self.audience, after),
+                selectors.event_list_after,
+                dialogue_id=self.dialogue_id,
+                audience=self.audience,
+                after=after,
             )
         if replay is None:
             cached = hub.snapshot_cached(self.audience)
             if cached is None:
-                snapshot = await database_sync_to_async(selectors.snapshot_build)(
-                    dialogue=self.dialogue, audience=self.audience
+                cached = await _read_shared(
+                    ("snapshot", self.dialogue_id, self.audience),
+                    _snapshot_text,
+                    dialogue=self.dialogue,
+                    audience=self.audience,
                 )
-                snapshot["role"] = self.audience
-                cached = (snapshot["seq"], _dumps(snapshot))
                 hub.snapshot_store(self.audience, *cached)
             self.last_seq = cached[0]
             self._push(_text(cached[1]))
