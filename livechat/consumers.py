@@ -518,9 +518,17 @@ class DialogueConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id = ""
         try:
-            self._rate_check()
+            limited: TooMany | None = None
+            try:
+                self._rate_check()
+            except TooMany as exc:
+                limited = exc
             frame = frame_parse(text_data, staff=self.audience == selectors.STAFF)
             request_id = frame.request_id
+            if limited is not None:
+                # Refused for its rate, but answered by its request_id, so the client knows
+                # which action to send again after `retry_after`.
+                raise limited
             if frame.action.name == "ping":
                 self._reply({"type": "ack", "request_id": request_id, "seq": self.last_seq})
                 return

@@ -368,6 +368,12 @@ class LiveClient:
         sent_on = None
         while loop.time() < deadline:
             reply = self.replies.get(frame["request_id"])
+            if reply is not None and reply.get("code") == "too_many_requests":
+                # Too fast for the socket's action limit: send it again when told.
+                del self.replies[frame["request_id"]]
+                await asyncio.sleep(float(reply.get("retry_after", 1)))
+                sent_on = None
+                continue
             if reply is not None:
                 return reply
             if self.ws is not None and self.ws is not sent_on:
@@ -375,7 +381,9 @@ class LiveClient:
                     await self.ws.send(json.dumps(frame))
                     sent_on = self.ws
             await asyncio.sleep(0.02)
-        raise TimeoutError(f"{self.name}: no reply to {frame}")
+        raise TimeoutError(
+            f"{self.name}: no reply to {frame} (closes {self.close_codes}, seq {self.seq})"
+        )
 
     def public_state(self) -> dict[int, tuple[tuple[int, ...], int]]:
         return state_of(
