@@ -28,7 +28,7 @@ demo: migrate
 
 ## make run: virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000
 run: $(STAMP) messages demo
-	DJANGO_SETTINGS_MODULE=consult.settings.dev $(BIN)/daphne -b $(HOST) -p $(PORT) asgi:application
+	DJANGO_SETTINGS_MODULE=consult.settings.dev $(BIN)/python -m consult.server -b $(HOST) -p $(PORT) asgi:application
 
 ## make test: the whole suite (PostgreSQL / Redis when DATABASE_URL / REDIS_URL are set)
 test: $(STAMP) messages

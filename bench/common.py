@@ -190,11 +190,13 @@ def server_command(kind: str, port: int) -> list[str]:
     """The command line of one ASGI server process serving Consult's asgi:application (or
     BENCH_ASGI_APP, set by `--app`)."""
     app = os.environ.get("BENCH_ASGI_APP", "asgi:application")
-    if kind == "daphne":
+    if kind in ("daphne", "daphne-stock"):
+        # "daphne" is the production launcher (consult/server.py: daphne with the direct
+        # WebSocket send path); "daphne-stock" is daphne's own command, for comparison.
         return [
             PYTHON,
             "-m",
-            "daphne",
+            "consult.server" if kind == "daphne" else "daphne",
             "-e",
             f"tcp:port={port}:interface={HOST}:backlog={BACKLOG}",
             app,

@@ -266,8 +266,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--server",
         dest="servers",
         action="append",
-        choices=["daphne", "uvicorn"],
-        help="ASGI server(s) under test (repeatable; default daphne)",
+        choices=["daphne", "daphne-stock", "uvicorn"],
+        help=(
+            "ASGI server(s) under test (repeatable; default daphne: `python -m consult.server`,"
+            " daphne-stock: daphne's own command)"
+        ),
     )
     parser.add_argument("--no-two-process", action="store_true", help="skip 2 daphne processes")
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration (medians)")

@@ -1,5 +1,6 @@
-"""Real ASGI servers for tests: a `daphne` subprocess serving `asgi:application` on a free
-127.0.0.1 port, opening the test run's own database and channel layer.
+"""Real ASGI servers for tests: a daphne subprocess (the production launcher, `python -m
+consult.server`) serving `asgi:application` on a free 127.0.0.1 port, opening the test run's
+own database and channel layer.
 
 A browser or a second process can only see what the test wrote if the server reads the same
 database (committed data: use `django_db(transaction=True)`) and rings the same channel layer.
@@ -168,23 +169,30 @@ def asgi_server_start(
     port: int | None = None,
     args: list[str] | tuple[str, ...] = (),
     server: str = "daphne",
+    app: str = "asgi:application",
 ) -> AsgiServer:
-    """Starts `daphne asgi:application` on a free port (or `port`, e.g. to restart a killed
-    server where its clients reconnect) and returns once `ready_path` answers with a status
-    below 500. `args` are extra command-line options (`["--ping-interval", "2"]`);
-    `server="uvicorn"` serves the same application with uvicorn instead. Raises
-    ServerUnavailable (with the log) if it does not come up."""
-    executable = DAPHNE if server == "daphne" else DAPHNE.parent / server
+    """Starts the production launcher `python -m consult.server asgi:application` (daphne with
+    Consult's direct WebSocket send path, consult/server.py) on a free port (or `port`, e.g. to
+    restart a killed server where its clients reconnect) and returns once `ready_path` answers
+    with a status below 500. `args` are extra command-line options (`["--ping-interval", "2"]`);
+    `server="daphne-stock"` runs daphne's own command and `server="uvicorn"` uvicorn, serving
+    the same application; `app` names another ASGI application. Raises ServerUnavailable (with
+    the log) if it does not come up."""
+    executable = DAPHNE if server == "daphne-stock" else DAPHNE.parent / server
+    if server == "daphne":
+        executable = Path(sys.executable)
     if not executable.exists():
         raise ServerUnavailable(f"{server} is not installed next to {sys.executable}")
     port = port or free_port()
     log_fd, log_name = tempfile.mkstemp(prefix=f"{server}-{port}-", suffix=".log")
     full_env = server_env(env)
     if server == "daphne":
-        command = [str(executable), "-b", "127.0.0.1", "-p", str(port), *args, "asgi:application"]
+        command = [str(executable), "-m", "consult.server", "-b", "127.0.0.1", "-p", str(port)]
+        command += [*args, app]
+    elif server == "daphne-stock":
+        command = [str(executable), "-b", "127.0.0.1", "-p", str(port), *args, app]
     else:
-        command = [str(executable), "--host", "127.0.0.1", "--port", str(port), *args]
-        command.append("asgi:application")
+        command = [str(executable), "--host", "127.0.0.1", "--port", str(port), *args, app]
     with os.fdopen(log_fd, "wb") as log_file:
         process = subprocess.Popen(
             command,
