@@ -32,9 +32,7 @@ import os
 import platform
 import random
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +43,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, process_stop, rss_mb, server_start  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 SAMPLE_SECONDS = 10.0
@@ -95,42 +96,6 @@ def make_data() -> dict[str, Any]:
         status=Dialogue.Status.LIVE,
     )
     return {"dialogue": dialogue, "moderator": moderator, "chair": chair}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    from django.conf import settings
-
-    env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY, "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"daphne exited:\n{log.read_text()}")
-        with socket.socket() as s:
-            if s.connect_ex((HOST, port)) == 0:
-                return process
-        time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("daphne did not start within 30 s")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def redis_keys(redis_url: str, prefixes: list[str]) -> dict[str, int]:
@@ -436,8 +401,8 @@ def main() -> None:
     setup_django(database_url, redis_url, prefix)
     data = make_data()
     port = free_port()
-    log = Path(tempfile.gettempdir()) / f"consult-soak-daphne-{port}.log"
-    process = start_server(port, log)
+    process = server_start("daphne", port)
+    log = process.log  # type: ignore[attr-defined]
     print(
         f"soak: {args.clients} viewers reconnecting for {args.minutes:g} min at "
         f"{args.rate:g} events/s; daphne pid {process.pid} on port {port}; log {log}",
@@ -446,16 +411,12 @@ def main() -> None:
     try:
         result = asyncio.run(soak(args, port, process.pid, data))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process_stop(process)
     result.update(
         {
             "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "database": "sqlite (scratch)" if scratch else database_url.split("://")[0],
-            "server": "daphne, 1 process, Redis channel layer",
+            "server": "daphne (python -m consult.server), 1 process, Redis channel layer",
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "loadavg_end": os.getloadavg(),
