@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,14 +203,45 @@ def comment_staff_dict(comment: Comment, *, viewer: Any = None) -> dict[str, Any
     return data
 
 
+# The draft's page shows each article's latest few published comments and links to the full,
+# paginated list: a draft with 10,000 comments would otherwise be a document of megabytes that
+# no phone can open.
+PREVIEW_PER_ARTICLE = 2
+PREVIEW_CHARS = 200  # a previewed comment is cut after about this many characters
+COMMENTS_PER_PAGE = 20
+GENERAL = "general"  # the `article` of the list page for comments on the draft as a whole
+# The list pages' order (the same on SQLite and PostgreSQL, which disagree on NULLs).
+_LIST_ORDER = (F("published_at").asc(nulls_first=True), "id")
+# What the public pages show of a comment (comment_public_dict and templates/drafts/_comment.html).
+_PUBLIC_COMMENT_FIELDS = (
+    "id",
+    "draft_id",
+    "article_id",
+    "commenter_type",
+    "name",
+    "organization",
+    "publish_name",
+    "body",
+    "published_at",
+    "submitted_at",
+    "disposition",
+    "response",
+)
+
+
 @dataclass
 class TextNode:
     node: DraftNode
     comment_count: int = 0
+    # The latest PREVIEW_PER_ARTICLE published comments, newest first (an article's full list is
+    # its own page, `comment_list_public`).
     comments: list[Comment] = field(default_factory=list)
     # Articles whose text ends with this node: the page shows their comments and the
     # "comment on this article" link right after it.
     closes: list[TextNode] = field(default_factory=list)
+    # The node's rendered text and outline label, filled in by the view from its cache.
+    html: str = ""
+    label: str = ""
 
 
 def _mark_article_ends(text: list[TextNode]) -> None:
@@ -258,23 +289,57 @@ def _counts_per_article(draft: Draft, *, statuses: tuple[str, ...]) -> dict[int 
     return {row["article_id"]: row["n"] for row in rows}
 
 
+def _published(draft: Draft) -> QuerySet[Comment]:
+    return Comment.objects.filter(draft=draft, status=Comment.Status.PUBLISHED).only(
+        *_PUBLIC_COMMENT_FIELDS
+    )
+
+
+def _latest_per_article(draft: Draft, *, per_article: int) -> dict[int | None, list[Comment]]:
+    """The latest `per_article` published comments of every article (and of the draft as a
+    whole, key None), newest first, in one query: a window ranks them within each article."""
+    ranked = (
+        _published(draft)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("article_id")],
+                order_by=[F("published_at").desc(nulls_last=True), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=per_article)
+        .order_by("article_id", "rank")
+    )
+    # Labels looked up once, not once per comment (get_FOO_display is costly at this count).
+    type_labels = {value: str(label) for value, label in Comment.CommenterType.choices}
+    latest: dict[int | None, list[Comment]] = defaultdict(list)
+    for comment in ranked:
+        comment.preview, comment.truncated = comment_preview(comment.body)  # type: ignore[attr-defined]
+        comment.type_label = type_labels.get(comment.commenter_type, "")  # type: ignore[attr-defined]
+        latest[comment.article_id].append(comment)
+    return latest
+
+
+def comment_preview(body: str, limit: int = PREVIEW_CHARS) -> tuple[str, bool]:
+    """The start of a comment for a preview: at most `limit` characters, cut at a space, and
+    whether anything was cut."""
+    if len(body) <= limit:
+        return body, False
+    cut = body[:limit].rsplit(None, 1)[0] if " " in body[:limit] else body[:limit]
+    return cut.rstrip(" ,.;:") + "…", True
+
+
 def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the public page of a draft shows, in a fixed number of queries: the text
-    (one query), counts of published comments per article (one aggregate), the published
-    comments (one query), the attachments (one query)."""
+    """Everything the public page of a draft shows, in a fixed number of queries whatever the
+    number of articles and comments: the text (one query), counts of published comments per
+    article (one aggregate), the latest PREVIEW_PER_ARTICLE published comments of each article
+    and of the draft as a whole (one query), the attachments (one query)."""
     now = now or timezone.now()
     nodes = _nodes(draft)
     counts = _counts_per_article(draft, statuses=(Comment.Status.PUBLISHED,))
-    published = list(
-        Comment.objects.filter(draft=draft, status=Comment.Status.PUBLISHED)
-        .select_related("article", "draft")
-        .order_by("published_at", "id")
-    )
-    per_article: dict[int | None, list[Comment]] = defaultdict(list)
-    for comment in published:
-        per_article[comment.article_id].append(comment)
+    latest = _latest_per_article(draft, per_article=PREVIEW_PER_ARTICLE) if counts else {}
     text = [
-        TextNode(node=n, comment_count=counts.get(n.pk, 0), comments=per_article.get(n.pk, []))
+        TextNode(node=n, comment_count=counts.get(n.pk, 0), comments=latest.get(n.pk, []))
         for n in nodes
     ]
     _mark_article_ends(text)
@@ -290,8 +355,9 @@ def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> 
         "text": text,
         "outline": outline,
         "articles": articles,
-        "general_comments": per_article.get(None, []),
-        "published_count": len(published),
+        "general_comments": latest.get(None, []),
+        "general_count": counts.get(None, 0),
+        "published_count": sum(counts.values()),
         "attachments": [
             a
             for a in files
@@ -305,6 +371,56 @@ def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> 
         ],
         "can_manage": rules.has_perm(viewer, MANAGE_DRAFT, draft),
     }
+
+
+def comment_list_public(*, draft: Draft, article: str = "") -> dict[str, Any]:
+    """The published comments of one article (`article` is its anchor), of the draft as a
+    whole (`article` = GENERAL) or of the whole draft (empty), oldest first so that a comment
+    keeps its page as new ones arrive. Anybody may read them; the queryset is for a paginator.
+    NotFound for an anchor the draft does not have."""
+    comments = _published(draft)
+    node = None
+    if article == GENERAL:
+        comments = comments.filter(article__isnull=True)
+    elif article:
+        node = (
+            DraftNode.objects.filter(draft=draft, kind=DraftNode.Kind.ARTICLE, anchor=article)
+            .only("id", "number", "title", "citation", "anchor", "heading")
+            .first()
+        )
+        if node is None:
+            raise NotFound(_("Không tìm thấy điều này trong dự thảo."))
+        comments = comments.filter(article=node)
+    return {
+        "article": node,
+        "scope": GENERAL if article == GENERAL else ("article" if node else "all"),
+        "comments": comments.order_by(*_LIST_ORDER),
+    }
+
+
+def comment_public_locate(*, draft: Draft, comment_id: int) -> tuple[str, int]:
+    """Where a published comment is listed: (the `article` of its list page, the page number)
+    in `comment_list_public`'s order. NotFound for a comment that is not published on this
+    draft (pending, rejected, another draft's, or none)."""
+    comment = (
+        _published(draft).filter(pk=comment_id).select_related("article").first()
+        if comment_id
+        else None
+    )
+    if comment is None:
+        raise NotFound(_("Không tìm thấy góp ý."))
+    same_list = _published(draft).filter(article_id=comment.article_id)
+    # Published comments always have a time; a legacy row without one is listed first.
+    earlier = Q(published_at__isnull=True, id__lt=comment.pk)
+    if comment.published_at is not None:
+        earlier = (
+            Q(published_at__isnull=True)
+            | Q(published_at__lt=comment.published_at)
+            | Q(published_at=comment.published_at, id__lt=comment.pk)
+        )
+    before = same_list.filter(earlier).count()
+    article = comment.article.anchor if comment.article else GENERAL
+    return article, before // COMMENTS_PER_PAGE + 1
 
 
 def draft_public_dict(draft: Draft, *, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -349,8 +465,11 @@ def draft_public_detail(*, draft: Draft, viewer: Any) -> dict[str, Any]:
         }
         for t in page["text"]
     ]
-    comments = [c for t in page["text"] for c in t.comments] + page["general_comments"]
-    comments.sort(key=lambda c: (c.published_at or c.submitted_at, c.pk))
+    comments = (
+        Comment.objects.filter(draft=draft, status=Comment.Status.PUBLISHED)
+        .select_related("article", "draft")
+        .order_by("published_at", "id")
+    )
     data["comments"] = [comment_public_dict(c) for c in comments]
     data["attachments"] = [
         {

@@ -972,7 +972,8 @@ def comment_approve(*, actor: Any, comment_id: int, expected_version: Any = None
             item_label=gettext_noop("góp ý"),  # the mail is always in Vietnamese
             context_label=comment.draft.title,
             text=comment.body,
-            link=comment.draft.get_absolute_url() + f"#gy-{comment.pk}",
+            # The comment's lasting address: the draft's page shows only the latest few.
+            link=reverse("drafts:comment-permalink", args=[comment.draft.slug, comment.pk]),
         )
     return comment
 

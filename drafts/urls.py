@@ -10,6 +10,12 @@ urlpatterns = [
     path("drafts/atom.xml", feeds.OpenDraftAtomFeed(), name="draft-feed-atom"),
     path("drafts/<slug:slug>/", views.draft_detail, name="draft-detail"),
     path("drafts/<slug:slug>/comments/", views.comment_submit, name="comment-submit"),
+    path("drafts/<slug:slug>/comments/published/", views.comment_list, name="comment-list"),
+    path(
+        "drafts/<slug:slug>/comments/published/<int:pk>/",
+        views.comment_permalink,
+        name="comment-permalink",
+    ),
     path(
         "drafts/<slug:slug>/files/<int:pk>/",
         views.attachment_download,

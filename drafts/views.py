@@ -7,15 +7,19 @@ errors become form messages here; those that escape (not found, not allowed) are
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -103,6 +107,40 @@ def draft_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+TEXT_CACHE_SECONDS = 24 * 3600
+_NODE_TEMPLATE = "drafts/_text_node.html"
+_LABEL_TEMPLATE = "drafts/_outline_label.html"
+
+
+def _text_fragments(draft: Draft, text: list[selectors.TextNode]) -> list[tuple[str, str]]:
+    """The rendered HTML and outline label of every node of a draft's text, cached under a
+    digest of what they show: a draft's text changes only when it is imported again, and
+    rendering 500 articles through the template engine on every view cost most of the page's
+    time. The fragments depend on nothing else (no request, language or comment)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for item in text:
+        n = item.node
+        for value in (n.pk, n.kind, n.depth, n.number, n.heading, n.title, n.citation, n.anchor):
+            digest.update(f"{value}\x1f".encode())
+        digest.update(n.body.encode())
+        digest.update(b"\x1e")
+    key = f"drafts:text:{draft.pk}:{digest.hexdigest()}"
+    fragments: list[tuple[str, str]] | None = cache.get(key)
+    if fragments is None or len(fragments) != len(text):
+        node_template = get_template(_NODE_TEMPLATE)
+        label_template = get_template(_LABEL_TEMPLATE)
+        fragments = [
+            (
+                node_template.render({"node": item.node}).strip(),
+                label_template.render({"node": item.node}).strip(),
+            )
+            for item in text
+        ]
+        cache.set(key, fragments, TEXT_CACHE_SECONDS)
+    # Rendered here from escaped templates: safe to output as they are.
+    return [(mark_safe(html), mark_safe(label)) for html, label in fragments]  # noqa: S308  # nosec B308 B703
+
+
 def _detail_render(
     request: HttpRequest,
     draft: Draft,
@@ -112,6 +150,10 @@ def _detail_render(
     status: int = 200,
 ) -> HttpResponse:
     context = selectors.draft_page(draft=draft, viewer=request.user)
+    for item, (html, label) in zip(
+        context["text"], _text_fragments(draft, context["text"]), strict=True
+    ):
+        item.html, item.label = html, label
     if form is None:
         initial = {}
         article = request.GET.get("article", "")
@@ -127,6 +169,41 @@ def draft_detail(request: HttpRequest, slug: str) -> HttpResponse:
     the structured text with comment counts, published comments, and the comment form."""
     draft = selectors.draft_get(slug=slug, viewer=request.user)
     return _detail_render(request, draft)
+
+
+@require_http_methods(["GET", "HEAD"])
+def comment_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The published comments of one article (?article=<anchor>), of the draft as a whole
+    (?article=general) or all of them, COMMENTS_PER_PAGE a page, oldest first."""
+    draft = selectors.draft_get(slug=slug, viewer=request.user)
+    article = request.GET.get("article", "")[:100]
+    listing = selectors.comment_list_public(draft=draft, article=article)
+    page = Paginator(listing["comments"], selectors.COMMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "drafts/comment_list.html",
+        {
+            "draft": draft,
+            "article": listing["article"],
+            "scope": listing["scope"],
+            "page": page,
+            "keep": urlencode({"article": article}) if article else "",
+            "is_open": draft.status == Draft.Status.PUBLISHED
+            and draft.phase_at() == Draft.Phase.OPEN,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def comment_permalink(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A published comment's lasting address (the author's e-mail links to it): a redirect to
+    the page of its article's list that shows it."""
+    draft = selectors.draft_get(slug=slug, viewer=request.user)
+    article, number = selectors.comment_public_locate(draft=draft, comment_id=pk)
+    query = urlencode({"article": article, "page": number})
+    return redirect(f"{reverse('drafts:comment-list', args=[draft.slug])}?{query}#gy-{pk}")
 
 
 @require_POST

@@ -168,3 +168,100 @@ def test_search_matches_whole_syllables_only(agency, hoa_binh):
     assert list(selectors.draft_list_public(query="hoa")) == [hoa_binh]
     assert list(selectors.draft_list_public(query="hoạch")) == [plan]
     assert list(selectors.draft_list_public(query="hòa, bình!")) == [hoa_binh]
+
+
+def test_draft_page_carries_the_latest_few_comments_of_each_article_newest_first(
+    draft, django_assert_max_num_queries
+):
+    start = timezone.now() - dt.timedelta(hours=1)
+    for n in range(7):
+        make_comment(
+            draft,
+            number="1",
+            status=Comment.Status.PUBLISHED,
+            body=f"Điều 1, ý kiến {n}",
+            published_at=start + dt.timedelta(minutes=n),
+        )
+    make_comment(draft, number="2", status=Comment.Status.PUBLISHED, body="Điều 2, duy nhất")
+    make_comment(draft, number="2", status=Comment.Status.PENDING, body="Chờ duyệt")
+    for n in range(5):
+        make_comment(draft, status=Comment.Status.PUBLISHED, body=f"Chung {n}")
+    with django_assert_max_num_queries(4):
+        page = selectors.draft_page(draft=draft, viewer=None)
+    by_number = {t.node.number: t for t in page["text"]}
+    assert by_number["1"].comment_count == 7
+    assert [c.body for c in by_number["1"].comments] == [
+        f"Điều 1, ý kiến {n}" for n in range(6, 6 - selectors.PREVIEW_PER_ARTICLE, -1)
+    ]
+    assert [c.body for c in by_number["2"].comments] == ["Điều 2, duy nhất"]
+    assert by_number["3"].comments == [] and by_number["3"].comment_count == 0
+    assert len(page["general_comments"]) == selectors.PREVIEW_PER_ARTICLE
+    assert page["general_count"] == 5 and page["published_count"] == 13
+
+
+def test_draft_page_without_comments_has_empty_previews(draft):
+    page = selectors.draft_page(draft=draft, viewer=None)
+    assert page["published_count"] == 0 and page["general_comments"] == []
+    assert all(t.comments == [] for t in page["text"])
+
+
+def test_comment_list_of_an_article_is_published_only_oldest_first(draft):
+    start = timezone.now() - dt.timedelta(hours=1)
+    for n in range(3):
+        make_comment(
+            draft,
+            number="2",
+            status=Comment.Status.PUBLISHED,
+            body=f"Ý kiến {n}",
+            published_at=start + dt.timedelta(minutes=n),
+        )
+    make_comment(draft, number="2", status=Comment.Status.REJECTED, body="Bị từ chối")
+    make_comment(draft, number="1", status=Comment.Status.PUBLISHED, body="Điều khác")
+    listing = selectors.comment_list_public(draft=draft, article="dieu-2")
+    assert listing["article"].number == "2" and listing["scope"] == "article"
+    assert [c.body for c in listing["comments"]] == ["Ý kiến 0", "Ý kiến 1", "Ý kiến 2"]
+    everything = selectors.comment_list_public(draft=draft)
+    assert everything["scope"] == "all" and everything["comments"].count() == 4
+
+
+def test_comment_list_of_an_unknown_article_is_not_found(draft):
+    with pytest.raises(NotFound):
+        selectors.comment_list_public(draft=draft, article="dieu-99")
+
+
+def test_comment_locate_finds_the_page_of_a_published_comment(draft):
+    start = timezone.now() - dt.timedelta(days=1)
+    comments = [
+        make_comment(
+            draft,
+            status=Comment.Status.PUBLISHED,
+            published_at=start + dt.timedelta(minutes=n),
+        )
+        for n in range(selectors.COMMENTS_PER_PAGE + 2)
+    ]
+    assert selectors.comment_public_locate(draft=draft, comment_id=comments[0].pk) == (
+        selectors.GENERAL,
+        1,
+    )
+    assert selectors.comment_public_locate(draft=draft, comment_id=comments[-1].pk) == (
+        selectors.GENERAL,
+        2,
+    )
+    on_article = make_comment(draft, number="3", status=Comment.Status.PUBLISHED)
+    assert selectors.comment_public_locate(draft=draft, comment_id=on_article.pk) == ("dieu-3", 1)
+
+
+def test_comment_locate_refuses_pending_and_other_drafts_comments(draft, agency):
+    pending = make_comment(draft, number="1")
+    other = make_comment(make_draft(agency), status=Comment.Status.PUBLISHED)
+    for comment_id in (pending.pk, other.pk, 0):
+        with pytest.raises(NotFound):
+            selectors.comment_public_locate(draft=draft, comment_id=comment_id)
+
+
+def test_comment_preview_cuts_long_comments_at_a_space():
+    assert selectors.comment_preview("Ngắn gọn.") == ("Ngắn gọn.", False)
+    long = "Đề nghị làm rõ thời hạn cấp phép xây dựng, " * 20
+    preview, cut = selectors.comment_preview(long, limit=50)
+    assert cut and preview.endswith("…") and len(preview) <= 51
+    assert long.startswith(preview[:-1]) and not preview[:-1].endswith(" ")

@@ -72,6 +72,95 @@ def test_draft_page_shows_outline_deadline_receiving_unit_and_counts(client, dra
     assert "an.nguyen@example.vn" not in html and "0912345678" not in html
 
 
+def test_draft_page_shows_the_latest_comments_and_links_to_the_full_list(client, draft):
+    start = timezone.now() - dt.timedelta(hours=1)
+    for n in range(12):
+        make_comment(
+            draft,
+            number="1",
+            status=Comment.Status.PUBLISHED,
+            body=f"Ý kiến số {n:02d}",
+            published_at=start + dt.timedelta(minutes=n),
+        )
+    html = text_of(client.get(draft.get_absolute_url()))
+    assert "12 góp ý đã đăng về Điều 1" in html
+    # Only the latest few are on the page, however many there are.
+    assert "Ý kiến số 11" in html and "Ý kiến số 10" in html and "Ý kiến số 08" not in html
+    list_url = reverse("drafts:comment-list", args=[draft.slug]) + "?article=dieu-1"
+    assert f'href="{list_url}"' in html
+    assert "Xem tất cả góp ý về Điều 1" in html
+    # A long comment is cut in the preview and links to its full text.
+    long = make_comment(
+        draft, number="3", status=Comment.Status.PUBLISHED, body="Đề nghị bổ sung. " * 40
+    )
+    html = text_of(client.get(draft.get_absolute_url()))
+    permalink = reverse("drafts:comment-permalink", args=[draft.slug, long.pk])
+    assert f'<a href="{permalink}">Đọc toàn văn</a>' in html
+    # Articles without comments get no link to an empty list.
+    assert "Xem tất cả góp ý về Điều 2" not in html
+
+
+def test_comment_list_page_paginates_without_javascript(client, draft):
+    start = timezone.now() - dt.timedelta(hours=1)
+    for n in range(23):
+        make_comment(
+            draft,
+            number="1",
+            status=Comment.Status.PUBLISHED,
+            body=f"Ý kiến số {n:02d}",
+            published_at=start + dt.timedelta(minutes=n),
+        )
+    make_comment(draft, number="1", status=Comment.Status.PENDING, body="Ý kiến chờ duyệt")
+    url = reverse("drafts:comment-list", args=[draft.slug])
+    first = text_of(client.get(url, {"article": "dieu-1"}))
+    assert "Góp ý đã đăng về Điều 1" in first and "23 góp ý đã đăng" in first
+    assert first.count('class="comment"') == 20
+    assert "Ý kiến số 00" in first and "Ý kiến số 20" not in first
+    assert "Trang 1/2" in first and 'href="?article=dieu-1&amp;page=2"' in first
+    second = text_of(client.get(url, {"article": "dieu-1", "page": 2}))
+    assert second.count('class="comment"') == 3 and "Ý kiến số 22" in second
+    assert "Ý kiến chờ duyệt" not in first + second
+    assert "an.nguyen@example.vn" not in first + second
+
+
+def test_comment_list_page_has_an_empty_state_and_404s_an_unknown_article(client, draft):
+    url = reverse("drafts:comment-list", args=[draft.slug])
+    response = client.get(url, {"article": "general"})
+    assert response.status_code == 200
+    assert "Chưa có góp ý nào được đăng." in text_of(response)
+    assert client.get(url, {"article": "dieu-99"}).status_code == 404
+
+
+def test_comment_list_page_is_in_english_when_asked(client, draft):
+    make_comment(draft, number="1", status=Comment.Status.PUBLISHED)
+    url = reverse("drafts:comment-list", args=[draft.slug])
+    html = text_of(client.get(url, {"article": "dieu-1", "lang": "en"}))
+    assert "Published comments on Điều 1" in html and "oldest first" in html
+
+
+def test_comment_permalink_leads_to_its_page_and_anchor(client, draft):
+    start = timezone.now() - dt.timedelta(hours=1)
+    comments = [
+        make_comment(
+            draft,
+            number="2",
+            status=Comment.Status.PUBLISHED,
+            published_at=start + dt.timedelta(minutes=n),
+        )
+        for n in range(21)
+    ]
+    last = comments[-1]
+    response = client.get(reverse("drafts:comment-permalink", args=[draft.slug, last.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("drafts:comment-list", args=[draft.slug]) + f"?article=dieu-2&page=2#gy-{last.pk}"
+    )
+    assert f'id="gy-{last.pk}"' in text_of(client.get(response["Location"]))
+    pending = make_comment(draft, number="2")
+    missing = client.get(reverse("drafts:comment-permalink", args=[draft.slug, pending.pk]))
+    assert missing.status_code == 404
+
+
 def test_article_link_preselects_the_article_in_the_form(client, draft):
     html = text_of(client.get(draft.get_absolute_url(), {"article": "dieu-2"}))
     assert '<option value="dieu-2" selected>' in html

@@ -128,7 +128,10 @@ def test_commenter_is_told_about_publication_and_rejection(
         draft_services.comment_reject(actor=moderator, comment_id=rejected.pk, reason_id=spam.pk)
     first, second = mail.outbox
     assert first.to == ["mot@example.vn"] and first.subject == "Góp ý của bạn đã được đăng"
-    assert draft.title in first.body and f"/drafts/{draft.slug}/#gy-{published.pk}" in first.body
+    assert (
+        draft.title in first.body
+        and f"/drafts/{draft.slug}/comments/published/{published.pk}/" in first.body
+    )
     assert second.to == ["hai@example.vn"] and second.subject == "Góp ý của bạn không được đăng"
     assert f"Lý do: {spam.title}" in second.body
 

@@ -132,6 +132,10 @@ MATRIX: dict[str, tuple[bool, ...]] = {
     "drafts:draft-detail GET": ALL,
     "drafts:draft-detail GET [hidden draft]": DRAFT_STAFF,
     "drafts:comment-submit POST": ALL,
+    "drafts:comment-list GET": ALL,
+    "drafts:comment-list GET [hidden draft]": DRAFT_STAFF,
+    # The dataset's comment is pending: it has no public address, for anybody.
+    "drafts:comment-permalink GET": (N, N, N, N, N, N, N),
     "drafts:attachment-download GET": ALL,
     "drafts:draft-export GET": DRAFT_STAFF,
     "drafts:draft-export GET [other agency's draft]": (N, N, Y, N, N, Y, Y),
