@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from consult.env import env_bool, env_int, env_list, env_str
+from consult.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -93,6 +93,30 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
+# On PostgreSQL each process keeps a pool of open connections (psycopg's pool, Django 5.1+).
+# Under ASGI every request and every socket's database work runs in a thread of its own, so
+# without a pool each one opened and closed a PostgreSQL connection of its own: that bounded a
+# process to a few dozen requests or socket openings per second (docs/performance.md).
+# Persistent connections (DB_CONN_MAX_AGE > 0) are no substitute: they stay with the thread
+# that opened it, so they leak one per request. A request or a socket's database call borrows a
+# connection and gives it back when Django closes it (end of request, close_old_connections).
+# DB_POOL_MAX_SIZE=0 turns the pool off (an external pooler such as PgBouncer instead).
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    if DATABASES["default"]["CONN_MAX_AGE"] != 0:
+        raise ImproperlyConfiguredEnv(
+            "DB_CONN_MAX_AGE must be 0 with the connection pool (DB_POOL_MAX_SIZE=0 turns it off)"
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env_int("DB_POOL_MIN_SIZE", 2), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # Waiting longer than this for a free connection fails the request (a 500), rather
+        # than queueing without bound behind a stuck database.
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
+    # A borrowed connection is checked first (one empty query), so connections broken by a
+    # database restart or a failover are replaced instead of failing one request each.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "consult.User"
 LOGIN_URL = "login"
