@@ -362,6 +362,74 @@ def test_duplicate_search_stops_at_the_bound():
     assert duplicate_find(QUESTION, earlier[-2:]) == 99999
 
 
+def _duplicate_reference(text: str, earlier: list[tuple[int, str]]) -> tuple[int, float] | None:
+    """The rule spelled out naively: the first exact duplicate, else the highest similarity
+    (difflib up to LONG_TEXT_WORDS words, word trigrams above) of at least NEAR_RATIO, the
+    newest of equals; every earlier text compared in full."""
+    from difflib import SequenceMatcher
+
+    f = flags_module
+    words = f._words(text)
+    if not words:
+        return None
+    for item_id, other in earlier[:MAX_EARLIER]:
+        if f._words(other) == words:
+            return item_id, 1.0
+    best: tuple[int, float] | None = None
+    if len(words) < f.NEAR_MIN_WORDS:
+        return None
+    head = words[: f.NEAR_MAX_WORDS]
+    for item_id, other in earlier[:MAX_EARLIER]:
+        other_head = f._words(other)[: f.NEAR_MAX_WORDS]
+        if len(f._words(other)) < f.NEAR_MIN_WORDS:
+            continue
+        if max(len(head), len(other_head)) > f.LONG_TEXT_WORDS:
+            a, b = f._shingles(head), f._shingles(other_head)
+            score = len(a & b) / len(a | b)
+        else:
+            score = SequenceMatcher(None, head, other_head, autojunk=False).ratio()
+        if score >= f.NEAR_RATIO and (best is None or score > best[1]):
+            best = (item_id, score)
+    return best
+
+
+def test_duplicate_search_finds_what_comparing_every_text_in_full_finds():
+    # The search skips comparisons that cannot beat the best so far; the answer must be the
+    # one of the naive rule, ties (the newest of equally similar texts) included.
+    rng = random.Random(11)
+    vocab = fold(QUESTION + " " + ORDINARY).split()
+    bases = [rng.choices(vocab, k=rng.randint(6, 60)) for _ in range(8)]
+
+    def variant(words: list[str]) -> str:
+        words = list(words)
+        for _ in range(rng.randint(0, 3)):
+            j = rng.randrange(len(words))
+            choice = rng.random()
+            if choice < 0.4:
+                words[j] = rng.choice(vocab)
+            elif choice < 0.7 and len(words) > 1:
+                del words[j]
+            else:
+                words.insert(j, rng.choice(vocab))
+        return " ".join(words)
+
+    for _ in range(300):
+        base = rng.choice(bases)
+        earlier = [
+            (n, variant(base) if rng.random() < 0.7 else variant(rng.choice(bases)))
+            for n in range(rng.randint(1, 25))
+        ]
+        text = variant(base)
+        assert flags_module._duplicate_match(text, earlier) == _duplicate_reference(text, earlier)
+
+
+def test_texts_from_one_template_match_the_newest_equally_similar_one():
+    template = "Câu hỏi số {} về thủ tục cấp giấy chứng nhận quyền sử dụng đất lần đầu"
+    earlier = [(n, fold(template.format(n))) for n in range(500, 0, -1)]
+    match = flags_module._duplicate_match(template.format(1000), earlier)
+    assert match is not None and match[0] == 500 and 0.9 < match[1] < 1.0
+
+
 def test_duplicate_search_over_the_inbox_window_is_fast():
     # The worst case: each of the 500 earlier comments the inbox passes has the new one's 320
     # words in another order, so the cheap bounds let each through to the full comparison.
