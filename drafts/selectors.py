@@ -51,6 +51,47 @@ def comment_list_for_export(*, draft: Draft, viewer: Any) -> Iterator[Comment]:
     )
 
 
+# The fields of `comment_rows_for_export`, in the order of each tuple.
+EXPORT_ROW_FIELDS = (
+    "id",
+    "article_id",
+    "article__citation",
+    "article__number",
+    "article__title",
+    "commenter_type",
+    "name",
+    "organization",
+    "email",
+    "phone",
+    "publish_name",
+    "body",
+    "status",
+    "rejection_reason__title",
+    "disposition",
+    "response",
+    "channel",
+    "received_on",
+    "submitted_at",
+    "published_at",
+    "decided_at",
+    "disposition_at",
+)
+
+
+def comment_rows_for_export(*, draft: Draft, viewer: Any) -> Iterator[tuple[Any, ...]]:
+    """The same comments as `comment_list_for_export`, in the same order and with the same
+    permission, as plain tuples of EXPORT_ROW_FIELDS (the article's and the rejection
+    reason's fields joined in): the XLSX and CSV exports need no model instance, and building
+    100,000 of them was a third of those exports' time. Streamed in chunks."""
+    rules.require(viewer, EXPORT_COMMENTS, draft)
+    return (
+        Comment.objects.filter(draft=draft)
+        .order_by(F("article__position").asc(nulls_first=True), "submitted_at", "id")
+        .values_list(*EXPORT_ROW_FIELDS)
+        .iterator(chunk_size=2000)
+    )
+
+
 # --- lists -----------------------------------------------------------------------------------
 
 

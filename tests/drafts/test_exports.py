@@ -735,3 +735,32 @@ def test_export_comments_command_refuses_unknown_draft(db: Any, tmp_path: Path) 
             "export_comments", "khong-co", "--format", "csv", "-o", str(tmp_path / "x.csv")
         )
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_rows_without_contacts_name_people_as_the_public_page_does(
+    draft: Draft, moderator: User
+) -> None:
+    """The export reads plain rows, not comments: its names must stay Comment.display_name."""
+    combos = [
+        (commenter_type, organization, publish_name)
+        for commenter_type in Comment.CommenterType.values
+        for organization in ("", "Hiệp hội Doanh nghiệp tỉnh")
+        for publish_name in (True, False)
+    ]
+    comments = [
+        Comment.objects.create(
+            draft=draft,
+            commenter_type=commenter_type,
+            name="Đặng Văn Tư",
+            organization=organization,
+            publish_name=publish_name,
+            body="Góp ý.",
+        )
+        for commenter_type, organization, publish_name in combos
+    ]
+    raw = b"".join(exports.csv_stream(draft=draft, viewer=moderator, with_contacts=False))
+    rows = csv_rows(raw)
+    names = {int(row[1]): row[5] for row in rows[1:]}
+    assert names == {c.pk: c.display_name for c in comments}
+    general = {int(row[1]): row[2] for row in rows[1:]}
+    assert set(general.values()) == {"Góp ý chung"}
