@@ -183,3 +183,70 @@ def test_question_get_by_dialogue_refuses_foreign_question(chair, dialogue):
     with pytest.raises(NotFound):
         selectors.question_get(question_id=foreign.pk, dialogue_id=dialogue.pk)
     assert Question.objects.filter(pk=foreign.pk).exists()
+
+
+def _varied_dialogue(dialogue: Dialogue, moderator: Any, chair: Any, reason: Any) -> None:
+    """Published, answered, forwarded, tagged, anonymous, pending, rejected and merged
+    questions: every branch of the two question shapes."""
+    answered = publish(dialogue, moderator, phone="0912345678")
+    services.answer_post(actor=moderator, question_id=answered.pk, body="Trả lời thứ nhất.",
+                         leader_id=chair.pk)  # fmt: skip
+    services.answer_post(actor=moderator, question_id=answered.pk, body="Trả lời bổ sung.",
+                         leader_id=chair.pk)  # fmt: skip
+    forwarded = publish(dialogue, moderator, publish_name=False, asker_name="Hoàng Ẩn")
+    services.question_forward(actor=moderator, question_id=forwarded.pk, leader_id=chair.pk)
+    tagged = publish(dialogue, moderator, email="", phone="0987654321")
+    services.question_tag(actor=moderator, question_id=tagged.pk, topic="Đất đai")
+    submit(dialogue)
+    rejected = submit(dialogue)
+    services.question_reject(actor=moderator, question_id=rejected.pk, reason_id=reason.pk)
+    source = publish(dialogue, moderator)
+    services.question_merge(actor=moderator, target_id=tagged.pk, source_ids=[source.pk])
+
+
+@pytest.mark.parametrize("audience", [selectors.PUBLIC, selectors.STAFF])
+def test_snapshot_questions_equal_the_per_question_shapes(
+    dialogue, moderator, chair, reason, audience
+):
+    _varied_dialogue(dialogue, moderator, chair, reason)
+    bulk = selectors.question_dicts_for_audience(dialogue_id=dialogue.pk, audience=audience)
+    if audience == selectors.STAFF:
+        expected_questions = (
+            selectors.question_queryset()
+            .filter(dialogue=dialogue)
+            .exclude(status=Question.Status.MERGED)
+        )
+        to_dict = selectors.question_staff_dict
+    else:
+        expected_questions = selectors.question_list_public(dialogue=dialogue)
+        to_dict = selectors.question_public_dict
+    expected = [to_dict(q) for q in expected_questions]
+    assert bulk == expected
+    assert [list(q) for q in bulk] == [list(q) for q in expected]  # the same key order
+    assert any(q["answers"] for q in bulk)
+    if audience == selectors.PUBLIC:
+        assert_public_clean(bulk)
+    else:
+        assert {q["status"] for q in bulk} == {"published", "pending", "rejected"}
+        assert any(q["forwarded_to"] for q in bulk) and any(q["rejection_reason"] for q in bulk)
+        assert {q["has_email"] for q in bulk} == {True, False}
+
+
+@pytest.mark.parametrize("audience", [selectors.PUBLIC, selectors.STAFF])
+def test_snapshot_queries_do_not_grow_with_questions(
+    dialogue, moderator, chair, audience, django_assert_max_num_queries
+):
+    for _ in range(12):
+        question = publish(dialogue, moderator)
+        services.answer_post(actor=moderator, question_id=question.pk, body="Đã trả lời.",
+                             leader_id=chair.pk)  # fmt: skip
+    # The counters, the dialogue and its participants, the questions, the answers.
+    with django_assert_max_num_queries(5):
+        snapshot = selectors.snapshot_build(dialogue=dialogue, audience=audience)
+    assert len(snapshot["questions"]) == 12
+    assert all(len(q["answers"]) == 1 for q in snapshot["questions"])
+
+
+def test_snapshot_of_a_dialogue_without_questions_is_empty(dialogue):
+    snapshot = selectors.snapshot_build(dialogue=dialogue, audience=selectors.PUBLIC)
+    assert snapshot["questions"] == [] and snapshot["seq"] == 0
