@@ -231,6 +231,38 @@ def test_public_page_never_shows_pending_rejected_or_contacts(dialogue, moderato
     assert "0912345678" not in page
 
 
+def test_public_page_question_markup_is_formatted_once_per_question(
+    dialogue, moderator, leader_user
+):
+    """The page formats times, states and the support form's address in the view (not with
+    filters per question): each question still gets its own, and the script's template the
+    id 0 it rewrites."""
+    first = _published(dialogue, moderator)
+    second = _published(dialogue, moderator)
+    services.question_mark_written(actor=moderator, question_id=second.pk)
+    page = _client().get(dialogue.get_absolute_url()).content.decode()
+    for question in (first, second):
+        url = reverse(
+            "livechat:question-upvote",
+            kwargs={"slug": dialogue.slug, "question_id": question.pk},
+        )
+        assert f'action="{url}"' in page
+    second.refresh_from_db()
+    local = timezone.localtime(second.published_at)
+    assert f'datetime="{local.isoformat()}">{local:%H:%M}, {local:%d/%m/%Y}</time>' in page
+    assert 'class="badge q-state badge-warn" data-state="awaiting_written"' in page
+    assert (
+        f'class="badge q-state " data-state="unanswered">{Question.AnswerState.UNANSWERED.label}'
+        in page
+    )
+    template = page[page.index('id="question-template"') :]
+    assert (
+        'action="'
+        + reverse("livechat:question-upvote", kwargs={"slug": dialogue.slug, "question_id": 0})
+        in template
+    )
+
+
 def test_public_page_hides_name_without_opt_in(dialogue, moderator):
     _published(dialogue, moderator, asker_name="Hoàng Văn Kín", publish_name=False)
     page = _client().get(dialogue.get_absolute_url()).content.decode()
