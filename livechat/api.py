@@ -368,7 +368,7 @@ def dialogue_detail(request: HttpRequest, slug: str) -> Any:
     "`request_id` returns 200 with the same body (its current `status`) and creates nothing.",
 )
 def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any:
-    dialogue = selectors.dialogue_get(slug=slug, viewer=request.user)
+    dialogue = selectors.dialogue_get(slug=slug, viewer=request.user, related=False)
     question, created = services.question_submit(
         dialogue_id=dialogue.pk,
         asker_name=payload.asker_name,

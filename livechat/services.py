@@ -127,8 +127,9 @@ def _due_on(question: Question) -> Any:
     )
 
 
-def question_index(question: Question) -> None:
-    """Put a question in the moderators' unified inbox (inside the caller's transaction)."""
+def question_index(question: Question, *, new: bool = False) -> None:
+    """Put a question in the moderators' unified inbox (inside the caller's transaction);
+    `new`: the question was created in this transaction (see moderation item_index)."""
     dialogue = question.dialogue
     item_index(
         kind=ITEM_KIND,
@@ -145,6 +146,7 @@ def question_index(question: Question) -> None:
         author_label=f"{question.asker_name} — {question.locality}",
         submitted_at=question.submitted_at,
         due_on=_due_on(question),
+        new=new,
     )
 
 
@@ -339,7 +341,7 @@ def question_submit(
             )
             Question.objects.filter(pk=question.pk).update(position=question.pk)
             question.position = question.pk
-            question_index(question)
+            question_index(question, new=True)
             events.event_append(
                 dialogue_id=dialogue.pk,
                 event_type=events.QUESTION_SUBMITTED,

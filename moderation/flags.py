@@ -583,8 +583,9 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
         return None
     head = words[:NEAR_MAX_WORDS]
     near = len(words) >= NEAR_MIN_WORDS
-    best: tuple[float, int, int] | None = None  # (score, position, id)
-    ordered: list[tuple[float, int, int, tuple[str, ...]]] = []
+    # Candidates rank by (similarity, -position): the most similar, then the newest.
+    best: tuple[float, int, int] | None = None  # (score, -position, id)
+    ordered: list[tuple[float, int, int, tuple[str, ...]]] = []  # (bound, -position, id, head)
     for n, (item_id, other) in enumerate(earlier):
         if n >= MAX_EARLIER:
             break
@@ -610,20 +611,19 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
         if max(len(head), len(other_head)) > LONG_TEXT_WORDS:
             sa, sb = _shingles(head), _shingles(other_head)
             score = len(sa & sb) / len(sa | sb)
-            if score >= NEAR_RATIO and (best is None or (score, -n) > (best[0], -best[1])):
-                best = (score, n, item_id)
+            if score >= NEAR_RATIO and (best is None or (score, -n) > best[:2]):
+                best = (score, -n, item_id)
         else:
             # difflib's ratio is 2 M / total with M matched words, never more than in common.
-            ordered.append((2 * common / total, n, item_id, other_head))
-    ordered.sort(key=lambda candidate: (-candidate[0], candidate[1]))
-    for bound, n, item_id, other_head in ordered:
-        if best is not None and (bound, -n) < (best[0], -best[1]):
-            if bound < best[0]:
-                break  # every later candidate has a lower bound still
-            continue
+            ordered.append((2 * common / total, -n, item_id, other_head))
+    # Best rank first (positions are distinct, so the tuples never compare further).
+    ordered.sort(reverse=True)
+    for bound, neg_n, item_id, other_head in ordered:
+        if best is not None and (bound, neg_n) < best[:2]:
+            break  # neither this candidate nor any later one can rank above the best
         score = SequenceMatcher(None, head, other_head, autojunk=False).ratio()
-        if score >= NEAR_RATIO and (best is None or (score, -n) > (best[0], -best[1])):
-            best = (score, n, item_id)
+        if score >= NEAR_RATIO and (best is None or (score, neg_n) > best[:2]):
+            best = (score, neg_n, item_id)
     return None if best is None else (best[2], best[0])
 
 

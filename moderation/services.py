@@ -149,39 +149,44 @@ def item_index(
     submitted_at: Any,
     recent_texts: Any = None,
     due_on: Any = None,
+    new: bool = False,
 ) -> Item:
     """Put one item (a question, a comment) in the unified inbox, or refresh it, with its
     auto-flags (prohibited terms, personal data, likely duplicates among `recent_texts` or, by
     default, the last 500 items of the same dialogue or draft).
 
     Called by a feature's submit service inside its transaction (and by the re-index command);
-    no permission of its own. Rings `item.changed` on the inbox after commit.
+    no permission of its own. Rings `item.changed` on the inbox after commit. `new`: the
+    caller created the object in this very transaction, so it has no item yet (one INSERT
+    instead of a locked lookup between savepoints: a burst of submissions is the hot path).
     """
     if recent_texts is None:
         recent_texts = _recent_texts(
             context_kind=context_kind, context_id=context_id, kind=kind, object_id=object_id
         )
     flags = _flags_compute(text, list(recent_texts))
-    item, _created = Item.objects.update_or_create(
-        kind=kind,
-        object_id=object_id,
-        defaults={
-            "context_kind": context_kind,
-            "context_id": context_id,
-            "context_label": context_label[:255],
-            "context_url": context_url[:255],
-            "status": status,
-            "version": version,
-            "topic": (topic or "")[:80],
-            "excerpt": text[:EXCERPT_LENGTH],
-            "search_text": fold(text),
-            "author_label": author_label[:255],
-            "flags": flags,
-            "flag_codes": _flag_codes(flags),
-            "due_on": due_on,
-            "submitted_at": submitted_at,
-        },
-    )
+    fields = {
+        "context_kind": context_kind,
+        "context_id": context_id,
+        "context_label": context_label[:255],
+        "context_url": context_url[:255],
+        "status": status,
+        "version": version,
+        "topic": (topic or "")[:80],
+        "excerpt": text[:EXCERPT_LENGTH],
+        "search_text": fold(text),
+        "author_label": author_label[:255],
+        "flags": flags,
+        "flag_codes": _flag_codes(flags),
+        "due_on": due_on,
+        "submitted_at": submitted_at,
+    }
+    if new:
+        item = Item.objects.create(kind=kind, object_id=object_id, **fields)
+    else:
+        item, _created = Item.objects.update_or_create(
+            kind=kind, object_id=object_id, defaults=fields
+        )
     _inbox_changed(kind, object_id)
     return item
 
