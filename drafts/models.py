@@ -315,9 +315,26 @@ class Comment(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.commenter_type != self.CommenterType.INDIVIDUAL and self.organization:
-            return self.organization
-        return self.name if self.publish_name else str(_("Người góp ý ẩn danh"))
+        return comment_display_name(
+            self.commenter_type, self.organization, self.name, self.publish_name
+        )
+
+
+def comment_display_name(
+    commenter_type: str,
+    organization: str,
+    name: str,
+    publish_name: bool,
+    anonymous: str | None = None,
+) -> str:
+    """The name the public sees on a comment: an organisation or agency by its organisation,
+    a person by name only if they agreed, else "anonymous" (`anonymous`: that label, when the
+    caller looked it up once for many comments)."""
+    if commenter_type != Comment.CommenterType.INDIVIDUAL and organization:
+        return organization
+    if publish_name:
+        return name
+    return anonymous if anonymous is not None else str(_("Người góp ý ẩn danh"))
 
 
 def export_storage() -> Any:
