@@ -764,3 +764,21 @@ def test_rows_without_contacts_name_people_as_the_public_page_does(
     assert names == {c.pk: c.display_name for c in comments}
     general = {int(row[1]): row[2] for row in rows[1:]}
     assert set(general.values()) == {"Góp ý chung"}
+
+
+def test_a_stored_value_outside_the_choices_is_neutralised_like_text(
+    draft: Draft, moderator: User
+) -> None:
+    comment = Comment.objects.create(
+        draft=draft, commenter_type="individual", name="Lý Văn Năm", body="Góp ý."
+    )
+    Comment.objects.filter(pk=comment.pk).update(channel="=1+1")  # a legacy row
+    rows = csv_rows(
+        b"".join(exports.csv_stream(draft=draft, viewer=moderator, with_contacts=False))
+    )
+    header = rows[0]
+    assert rows[1][header.index("Hình thức tiếp nhận")] == "'=1+1"
+    assert rows[1][header.index("Chủ thể góp ý")] == "Cá nhân"
+    sheet, _count = build_xlsx(draft, moderator, with_contacts=False)
+    values = [cell.value for cell in sheet[2]]
+    assert "'=1+1" in values and not any(str(v).startswith("=") for v in values if v)
