@@ -147,7 +147,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "consult.layers.RedisChannelLayer",  # channels-redis, one fix: consult.layers
             "CONFIG": {
                 # redis-py 8 defaults to 100 pooled connections and a 5 s socket timeout, which
                 # break join bursts and kill idle blocking receives (channels-redis#422).
