@@ -392,10 +392,6 @@ async def test_moderator_logged_out_elsewhere_is_closed_on_the_next_action(moder
         await a.disconnect()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="on PostgreSQL+Redis an asyncio Lock bound to another event loop closes the socket early (issue 5, open: fix in consult/sessions.py re-check)",
-)
 @pytest.mark.parametrize("change", ["disabled", "now_a_leader", "password_changed"])
 async def test_moderator_whose_account_changed_is_closed_on_the_next_action(
     moderator, moderator2, change
@@ -428,10 +424,6 @@ async def test_moderator_whose_account_changed_is_closed_on_the_next_action(
 # --- bad frames ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="on PostgreSQL+Redis an asyncio Lock bound to another event loop closes the socket early (issue 5, open: fix in consult/sessions.py re-check)",
-)
 @pytest.mark.parametrize(
     ("text", "code"),
     [
