@@ -20,9 +20,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
+import io
 import re
+import tempfile
 import unicodedata
 import urllib.parse
+import zipfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +46,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Cm, Pt
+from xlsxwriter.utility import xl_col_to_name
 
 from consult.text import fold
 from drafts.models import Comment, Draft
@@ -405,6 +409,36 @@ def _xlsx_text(value: str) -> str:
     return value
 
 
+_XLSX_SHEET = "xl/worksheets/sheet1.xml"
+_EXCEL_EPOCH = dt.datetime(1899, 12, 31)
+# XlsxWriter's escape of text that looks like its own _xHHHH_ escapes (kept identical).
+_XLSX_ESCAPE_LIKE = re.compile("(_x[0-9a-fA-F]{4}_)")
+
+
+def _excel_serial(value: dt.datetime) -> str:
+    """A naive datetime as Excel's serial number, as XlsxWriter writes it (1900 date system,
+    with Excel's phantom 29 February 1900)."""
+    delta = value - _EXCEL_EPOCH
+    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    if serial > 59:
+        serial += 1
+    return f"{serial:.16G}"
+
+
+def _xlsx_inline(text: str) -> str:
+    """A cleaned cell text (`_xlsx_text`) as the body of an inline string: what XlsxWriter's
+    constant-memory mode writes (carriage returns as _x000D_, look-alike escapes escaped,
+    &, < and > as entities), except that a text that looks like rich-text XML ("<r>…</r>") is
+    escaped too rather than written raw into the sheet."""
+    if "_x" in text:
+        text = _XLSX_ESCAPE_LIKE.sub(r"_x005F\1", text)
+    if "\r" in text:
+        text = text.replace("\r", "_x000D_")
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
 def write_xlsx(
     *,
     draft: Draft,
@@ -415,86 +449,133 @@ def write_xlsx(
 ) -> int:
     """Write the XLSX export to `out` (a path or a seekable binary file) and return how many
     comments it holds. One sheet, one row per comment (every status), frozen header, autofilter,
-    wrapped text, dates as real Excel dates in local time. XlsxWriter's constant-memory mode
-    flushes each row to disk, so memory stays flat whatever the number of comments.
+    wrapped text, dates as real Excel dates in local time. Memory stays flat whatever the
+    number of comments: the rows go to a temporary file, then into the archive in chunks.
 
-    Every string goes through `write_string` (never `write`, which could turn a value into a
-    formula, a URL or a number) after `neutralize_formula`."""
+    XlsxWriter builds everything but the data rows (styles, columns, the header row, frozen
+    panes, autofilter, properties); the rows are written here, one string per row, in the XML
+    XlsxWriter's constant-memory mode writes: its per-cell machinery was most of the time of a
+    100,000-comment export. Every text goes through `neutralize_formula` and is written as an
+    inline string, never as a formula, a number or a URL; numbers and dates as numbers."""
     rows = _rows(draft, viewer, progress)
     builder = _RowBuilder(with_contacts=with_contacts)
     columns = builder.columns
+    scaffold = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        out,
+        scaffold,
         {
-            "constant_memory": True,
+            "in_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
         },
     )
-    try:
-        workbook.set_properties(
-            {"title": _xml_clean(draft.title[:250]), "author": _xml_clean(draft.agency.name)}
-        )
-        sheet = workbook.add_worksheet(_("Góp ý"))
-        header = workbook.add_format(
-            {"bold": True, "text_wrap": True, "valign": "vcenter", "align": "center",
-             "bg_color": "#D9E2F3", "border": 1, "font_name": "Times New Roman", "font_size": 12}
-        )  # fmt: skip
-        text = workbook.add_format(
-            {"text_wrap": True, "valign": "top", "font_name": "Times New Roman", "font_size": 12}
-        )
-        number = workbook.add_format(
-            {"valign": "top", "align": "center", "font_name": "Times New Roman", "font_size": 12}
-        )
-        date = workbook.add_format(
-            {"num_format": "dd/mm/yyyy", "valign": "top", "font_name": "Times New Roman",
-             "font_size": 12}
-        )  # fmt: skip
-        datetime_ = workbook.add_format(
-            {"num_format": "dd/mm/yyyy hh:mm", "valign": "top", "font_name": "Times New Roman",
-             "font_size": 12}
-        )  # fmt: skip
-        cell_formats = {
-            "text": text,
-            "label": text,
-            "int": number,
-            "date": date,
-            "datetime": datetime_,
-        }
-        # The column carries the format too, so an empty cell (not written at all: a third of
-        # the cells, and each one costs XlsxWriter as much as a full one) still looks the same.
-        for index, col in enumerate(columns):
-            sheet.set_column(index, index, col.width, cell_formats[col.kind])
-        sheet.freeze_panes(1, 0)
-        sheet.set_row(0, 32)
-        for index, col in enumerate(columns):
-            sheet.write_string(0, index, col.header, header)
+    workbook.set_properties(
+        {"title": _xml_clean(draft.title[:250]), "author": _xml_clean(draft.agency.name)}
+    )
+    sheet = workbook.add_worksheet(_("Góp ý"))
+    header = workbook.add_format(
+        {"bold": True, "text_wrap": True, "valign": "vcenter", "align": "center",
+         "bg_color": "#D9E2F3", "border": 1, "font_name": "Times New Roman", "font_size": 12}
+    )  # fmt: skip
+    text = workbook.add_format(
+        {"text_wrap": True, "valign": "top", "font_name": "Times New Roman", "font_size": 12}
+    )
+    number = workbook.add_format(
+        {"valign": "top", "align": "center", "font_name": "Times New Roman", "font_size": 12}
+    )
+    date = workbook.add_format(
+        {"num_format": "dd/mm/yyyy", "valign": "top", "font_name": "Times New Roman",
+         "font_size": 12}
+    )  # fmt: skip
+    datetime_ = workbook.add_format(
+        {"num_format": "dd/mm/yyyy hh:mm", "valign": "top", "font_name": "Times New Roman",
+         "font_size": 12}
+    )  # fmt: skip
+    cell_formats = {"text": text, "label": text, "int": number, "date": date, "datetime": datetime_}
+    # The column carries the format too, so an empty cell (not written at all) looks the same.
+    for index, col in enumerate(columns):
+        sheet.set_column(index, index, col.width, cell_formats[col.kind])
+    sheet.freeze_panes(1, 0)
+    sheet.set_row(0, 32)
+    for index, col in enumerate(columns):
+        sheet.write_string(0, index, col.header, header)
+    # Style indices are fixed on first use; the rows below use them before XlsxWriter does.
+    styles = {kind: fmt._get_xf_index() for kind, fmt in cell_formats.items()}
+    cells = [
+        (index, col.kind, f'{xl_col_to_name(index)}{{}}" s="{styles[col.kind]}"')
+        for index, col in enumerate(columns)
+    ]
 
-        write_string, write_number = sheet.write_string, sheet.write_number
-        write_datetime = sheet.write_datetime
-        cells = [(index, col.kind, cell_formats[col.kind]) for index, col in enumerate(columns)]
-        count = 0
+    count = 0
+    with tempfile.TemporaryFile() as body:
+        lines: list[str] = []
         for count, row in enumerate(rows, start=1):
             values = builder.values(count, row)
-            for index, kind, cell_format in cells:
+            r = count + 1
+            xml = [f'<row r="{r}">']
+            for index, kind, ref in cells:
                 value = values[index]
                 if value is None or value == "":
                     continue
-                if kind == "text":
-                    write_string(count, index, _xlsx_text(value), cell_format)
-                elif kind == "label":
-                    write_string(count, index, value, cell_format)
+                if kind == "text" or kind == "label":
+                    value = _xlsx_text(value) if kind == "text" else value
+                    space = (
+                        ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+                    )
+                    xml.append(
+                        f'<c r="{ref.format(r)} t="inlineStr"><is><t{space}>'
+                        f"{_xlsx_inline(value)}</t></is></c>"
+                    )
                 elif kind == "int":
-                    write_number(count, index, value, cell_format)
-                elif kind == "date":
-                    write_datetime(count, index, dt.datetime.combine(value, dt.time()), cell_format)
+                    xml.append(f'<c r="{ref.format(r)}><v>{value:.16G}</v></c>')
                 else:
-                    write_datetime(count, index, value, cell_format)
+                    if kind == "date":
+                        value = dt.datetime.combine(value, dt.time())
+                    xml.append(f'<c r="{ref.format(r)}><v>{_excel_serial(value)}</v></c>')
+            xml.append("</row>")
+            lines.append("".join(xml))
+            if len(lines) >= 500:
+                body.write("".join(lines).encode())
+                lines = []
+        if lines:
+            body.write("".join(lines).encode())
         sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
-    finally:
         workbook.close()
+        _xlsx_assemble(scaffold, body, out, last_row=count + 1, last_col=len(columns) - 1)
     return count
+
+
+def _xlsx_assemble(
+    scaffold: io.BytesIO, body: IO[bytes], out: str | IO[bytes], *, last_row: int, last_col: int
+) -> None:
+    """Copy XlsxWriter's workbook into `out`, its sheet with the data rows of `body` spliced in
+    after the header row and the sheet's dimension widened to them, streaming `body` in
+    chunks. Deflate level 1: the sheet is most of the work and compresses well at any level."""
+    with (
+        zipfile.ZipFile(scaffold) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename != _XLSX_SHEET:
+                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                continue
+            xml = data.decode()
+            head, tail = xml.split("</sheetData>", 1)
+            head = re.sub(
+                r'<dimension ref="[^"]*"/>',
+                f'<dimension ref="A1:{xl_col_to_name(last_col)}{last_row}"/>',
+                head,
+                count=1,
+            )
+            # Opened by name, the entry takes the archive's compression and level.
+            with target.open(info.filename, "w", force_zip64=True) as sink:
+                sink.write(head.encode())
+                body.seek(0)
+                while chunk := body.read(1 << 20):
+                    sink.write(chunk)
+                sink.write(b"</sheetData>" + tail.encode())
 
 
 # --- DOCX ----------------------------------------------------------------------------------
