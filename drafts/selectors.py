@@ -4,13 +4,14 @@ comment or contact details; agency staff see everything of their own agency's dr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -408,25 +409,45 @@ def comment_preview(body: str, limit: int = PREVIEW_CHARS) -> tuple[str, bool]:
     return cut.rstrip(" ,.;:") + "…", True
 
 
-def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> dict[str, Any]:
+def _published_stats(draft: Draft) -> tuple[dict[int | None, int], str]:
+    """Published comments per article (None = the whole draft) and a fingerprint of what the
+    page shows of them, in one aggregate query: it changes when a comment is published, taken
+    down or edited (each edit raises its `version`), so a rendering cached under it is never
+    stale for those."""
+    rows = sorted(
+        Comment.objects.filter(draft=draft, status=Comment.Status.PUBLISHED)
+        .values("article_id")
+        .annotate(n=Count("id"), versions=Sum("version"), last=Max("published_at"), top=Max("id"))
+        .order_by()
+        .values_list("article_id", "n", "versions", "last", "top"),
+        key=lambda row: (row[0] is not None, row[0] or 0),
+    )
+    digest = hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+    return {row[0]: row[1] for row in rows}, digest
+
+
+def draft_page(
+    *,
+    draft: Draft,
+    viewer: Any,
+    now: dt.datetime | None = None,
+    previews: bool = True,
+) -> dict[str, Any]:
     """Everything the public page of a draft shows, in a fixed number of queries whatever the
     number of articles and comments: the text (one query), counts of published comments per
-    article (one aggregate), the latest PREVIEW_PER_ARTICLE published comments of each article
-    and of the draft as a whole (one query), the attachments (one query)."""
+    article with their fingerprint (one aggregate), the latest PREVIEW_PER_ARTICLE published
+    comments of each article and of the draft as a whole (one query, skipped with
+    `previews=False`: `draft_page_previews` reads them later), the attachments (one query)."""
     now = now or timezone.now()
     nodes = _nodes(draft)
-    counts = _counts_per_article(draft, statuses=(Comment.Status.PUBLISHED,))
-    latest = _latest_per_article(draft, per_article=PREVIEW_PER_ARTICLE) if counts else {}
-    text = [
-        TextNode(node=n, comment_count=counts.get(n.pk, 0), comments=latest.get(n.pk, []))
-        for n in nodes
-    ]
+    counts, fingerprint = _published_stats(draft)
+    text = [TextNode(node=n, comment_count=counts.get(n.pk, 0)) for n in nodes]
     _mark_article_ends(text)
     outline = [t for t in text if t.node.kind in OUTLINE_KINDS]
     articles = [t.node for t in text if t.node.kind == DraftNode.Kind.ARTICLE]
     files = list(draft.attachments.all())
     phase = draft.phase_at(now)
-    return {
+    page = {
         "draft": draft,
         "phase": phase,
         "is_open": draft.status == Draft.Status.PUBLISHED and phase == Draft.Phase.OPEN,
@@ -434,8 +455,9 @@ def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> 
         "text": text,
         "outline": outline,
         "articles": articles,
-        "general_comments": latest.get(None, []),
+        "general_comments": [],
         "general_count": counts.get(None, 0),
+        "comments_fingerprint": fingerprint,
         "published_count": sum(counts.values()),
         "attachments": [
             a
@@ -450,6 +472,22 @@ def draft_page(*, draft: Draft, viewer: Any, now: dt.datetime | None = None) -> 
         ],
         "can_manage": rules.has_perm(viewer, MANAGE_DRAFT, draft),
     }
+    if previews:
+        draft_page_previews(draft=draft, page=page)
+    return page
+
+
+def draft_page_previews(*, draft: Draft, page: dict[str, Any]) -> None:
+    """Fill in the comment previews of a `draft_page(previews=False)`: each article's and the
+    draft's latest PREVIEW_PER_ARTICLE published comments (one query, none without any)."""
+    latest = (
+        _latest_per_article(draft, per_article=PREVIEW_PER_ARTICLE)
+        if page["published_count"]
+        else {}
+    )
+    for item in page["text"]:
+        item.comments = latest.get(item.node.pk, [])
+    page["general_comments"] = latest.get(None, [])
 
 
 def comment_list_public(*, draft: Draft, article: str = "") -> dict[str, Any]:
@@ -527,7 +565,7 @@ def draft_public_dict(draft: Draft, *, now: dt.datetime | None = None) -> dict[s
 
 def draft_public_detail(*, draft: Draft, viewer: Any) -> dict[str, Any]:
     """The API's view of a draft: its structure with counts and its published comments only."""
-    page = draft_page(draft=draft, viewer=viewer)
+    page = draft_page(draft=draft, viewer=viewer, previews=False)
     data = draft_public_dict(draft)
     data["response_summary"] = draft.response_summary if draft.report_published_at else ""
     data["nodes"] = [

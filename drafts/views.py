@@ -18,8 +18,9 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import linebreaksbr
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -111,23 +112,33 @@ def draft_list(request: HttpRequest) -> HttpResponse:
 
 
 TEXT_CACHE_SECONDS = 24 * 3600
+# What the key cannot see (an edit in the Django admin, which bypasses `version`) shows within
+# this time.
+SECTION_CACHE_SECONDS = 10 * 60
 _NODE_TEMPLATE = "drafts/_text_node.html"
 _LABEL_TEMPLATE = "drafts/_outline_label.html"
 
 
-def _text_fragments(draft: Draft, text: list[selectors.TextNode]) -> list[tuple[str, str]]:
-    """The rendered HTML and outline link of every node of a draft's text, cached under a
-    digest of what they show: a draft's text changes only when it is imported again, and
-    rendering 500 articles through the template engine on every view cost most of the page's
-    time. The fragments depend on nothing else (no request, language or comment)."""
-    digest = hashlib.blake2b(digest_size=16)
+def _text_digest(draft: Draft, text: list[selectors.TextNode]) -> str:
+    """A digest of what a draft's text shows (its nodes), for cache keys: a draft's text changes
+    only when it is imported again."""
+    digest = hashlib.blake2b(f"{draft.pk}\x1f{draft.slug}\x1e".encode(), digest_size=16)
     for item in text:
         n = item.node
         for value in (n.pk, n.kind, n.depth, n.number, n.heading, n.title, n.citation, n.anchor):
             digest.update(f"{value}\x1f".encode())
         digest.update(n.body.encode())
         digest.update(b"\x1e")
-    key = f"drafts:text:{draft.pk}:{digest.hexdigest()}"
+    return digest.hexdigest()
+
+
+def _text_fragments(
+    draft: Draft, text: list[selectors.TextNode], digest: str
+) -> list[tuple[str, str]]:
+    """The rendered HTML and outline link of every node of a draft's text, cached under the
+    text's digest: rendering 500 articles through the template engine cost most of the page's
+    time. The fragments depend on nothing else (no request, language or comment)."""
+    key = f"drafts:text:{draft.pk}:{digest}"
     fragments: list[tuple[str, str]] | None = cache.get(key)
     if fragments is None or len(fragments) != len(text):
         node_template = get_template(_NODE_TEMPLATE)
@@ -168,6 +179,48 @@ def _previews_html(previews: list[dict[str, Any]], list_url: str, read_more: str
     )
 
 
+def _text_section(draft: Draft, context: dict[str, Any]) -> SafeString:
+    """The outline, the text with each article's count and comment previews, and the general
+    comments (templates/drafts/_draft_text.html), cached under everything they show: the
+    text's digest, the published comments' fingerprint (any publication, take-down or edit
+    changes it), the phase and the language. A popular draft is read far more often than it
+    is commented on; a miss costs one more query and the rendering."""
+    digest = _text_digest(draft, context["text"])
+    key = ":".join(
+        (
+            "drafts:section",
+            str(draft.pk),
+            digest,
+            context["comments_fingerprint"],
+            context["phase"],
+            "open" if context["is_open"] else "shut",
+            translation.get_language() or "",
+        )
+    )
+    html: str | None = cache.get(key)
+    if html is None:
+        selectors.draft_page_previews(draft=draft, page=context)
+        list_url = reverse("drafts:comment-list", args=[draft.slug])
+        read_more = _("Đọc toàn văn")
+        for item, (node_html, label) in zip(
+            context["text"], _text_fragments(draft, context["text"], digest), strict=True
+        ):
+            item.html, item.label = node_html, label
+            if item.comments:
+                item.previews_html = _previews_html(item.comments, list_url, read_more)
+        html = render_to_string(
+            "drafts/_draft_text.html",
+            {
+                **context,
+                "list_url": list_url,
+                "general_html": _previews_html(context["general_comments"], list_url, read_more),
+            },
+        )
+        cache.set(key, html, SECTION_CACHE_SECONDS)
+    # Rendered above from an escaped template: safe to output as it is.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
 def _detail_render(
     request: HttpRequest,
     draft: Draft,
@@ -176,16 +229,8 @@ def _detail_render(
     form_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = selectors.draft_page(draft=draft, viewer=request.user)
-    list_url = reverse("drafts:comment-list", args=[draft.slug])
-    read_more = _("Đọc toàn văn")
-    for item, (html, label) in zip(
-        context["text"], _text_fragments(draft, context["text"]), strict=True
-    ):
-        item.html, item.label = html, label
-        if item.comments:
-            item.previews_html = _previews_html(item.comments, list_url, read_more)
-    context["general_html"] = _previews_html(context["general_comments"], list_url, read_more)
+    context = selectors.draft_page(draft=draft, viewer=request.user, previews=False)
+    context["text_section"] = _text_section(draft, context)
     if form is None:
         initial = {}
         article = request.GET.get("article", "")

@@ -6,9 +6,12 @@ import datetime as dt
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from drafts import services
 from drafts.models import Comment, Draft, DraftAttachment
 from moderation.models import RejectionReason
 from tests.drafts.conftest import SAMPLE_TEXT, make_comment, make_draft
@@ -98,6 +101,35 @@ def test_draft_page_shows_the_latest_comments_and_links_to_the_full_list(client,
     assert f'<a href="{permalink}">Đọc toàn văn</a>' in html
     # Articles without comments get no link to an empty list.
     assert "Xem tất cả góp ý về Điều 2" not in html
+
+
+def test_cached_draft_page_follows_publications_take_downs_and_language(client, draft, moderator):
+    first = make_comment(draft, number="1", status=Comment.Status.PUBLISHED, body="Ý kiến đầu")
+    assert "Ý kiến đầu" in text_of(client.get(draft.get_absolute_url()))
+    pending = make_comment(draft, number="1", body="Ý kiến mới duyệt")
+    assert "Ý kiến mới duyệt" not in text_of(client.get(draft.get_absolute_url()))
+    services.comment_approve(actor=moderator, comment_id=pending.pk)
+    html = text_of(client.get(draft.get_absolute_url()))
+    assert "Ý kiến mới duyệt" in html and "2 góp ý đã đăng về Điều 1" in html
+    spam = RejectionReason.objects.filter(is_active=True).first()
+    services.comment_reject(actor=moderator, comment_id=first.pk, reason_id=spam.pk)
+    html = text_of(client.get(draft.get_absolute_url()))
+    assert "Ý kiến đầu" not in html and "1 góp ý đã đăng về Điều 1" in html
+    english = text_of(client.get(draft.get_absolute_url(), {"lang": "en"}))
+    assert "1 published comment on Điều 1" in english
+    assert "1 góp ý đã đăng về Điều 1" in text_of(
+        client.get(draft.get_absolute_url(), {"lang": "vi"})
+    )
+
+
+def test_cached_draft_page_reads_no_previews_again(client, draft, django_assert_max_num_queries):
+    for number in ("1", "2", "3"):
+        make_comment(draft, number=number, status=Comment.Status.PUBLISHED)
+    client.get(draft.get_absolute_url())  # renders and caches the text section
+    with CaptureQueriesContext(connection) as queries:
+        html = text_of(client.get(draft.get_absolute_url()))
+    assert "1 góp ý đã đăng về Điều 3" in html
+    assert not any("ROW_NUMBER" in q["sql"].upper() for q in queries.captured_queries)
 
 
 def test_comment_list_page_paginates_without_javascript(client, draft):
