@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
 import json
 import os
@@ -187,6 +188,7 @@ class Viewer:
         self.seq: int | None = None
         self.questions: dict[int, dict[str, Any]] = {}
         self.connects = self.snapshots = self.resumes = self.errors = 0
+        self.error_kinds: dict[str, int] = {}
         self.gaps = self.duplicates = 0
 
     def apply(self, frame: dict[str, Any]) -> bool:
@@ -249,9 +251,16 @@ class Viewer:
                     if not self.apply(json.loads(raw)):
                         break
             return True
-        except (OSError, TimeoutError, websockets.WebSocketException):
-            self.errors += 1
+        except (OSError, TimeoutError, websockets.WebSocketException) as error:
+            self.error_note(error)
             return False
+
+    def error_note(self, error: BaseException) -> None:
+        """Count a failed or broken connection by kind (a close code says who ended it)."""
+        self.errors += 1
+        code = getattr(getattr(error, "rcvd", None), "code", None)
+        kind = type(error).__name__ + (f" {code}" if code is not None else "")
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
     async def run(self, until: float, hold: float) -> None:
         loop = asyncio.get_running_loop()
@@ -286,8 +295,8 @@ class Viewer:
                         frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
                         if not self.apply(frame):
                             break
-            except (OSError, TimeoutError, websockets.WebSocketException):
-                self.errors += 1
+            except (OSError, TimeoutError, websockets.WebSocketException) as error:
+                self.error_note(error)
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
                 backoff = min(backoff * 2, 30.0)
 
@@ -363,6 +372,11 @@ async def soak(args: argparse.Namespace, port: int, pid: int, data: dict[str, An
         "resumed": sum(v.resumes for v in viewers),
         "snapshots": sum(v.snapshots for v in viewers),
         "connect_errors": sum(v.errors for v in viewers),
+        "connect_error_kinds": dict(
+            collections.Counter(
+                kind for v in viewers for kind, n in v.error_kinds.items() for _ in range(n)
+            )
+        ),
         "gaps": sum(v.gaps for v in viewers),
         "duplicates": sum(v.duplicates for v in viewers),
         "viewers_with_lost_items": len(lost),
@@ -430,6 +444,7 @@ def main() -> None:
         ("  resumed with ?after=", result["resumed"]),
         ("  fresh snapshots", result["snapshots"]),
         ("  connect errors", result["connect_errors"]),
+        ("  by kind", ", ".join(f"{k}: {n}" for k, n in result["connect_error_kinds"].items()) or "-"),
         ("gaps / duplicates seen", f"{result['gaps']} / {result['duplicates']}"),
         ("viewers with lost items", result["viewers_with_lost_items"]),
         ("daphne RSS start / max / end (MB)", "{} / {} / {}".format(
