@@ -196,12 +196,14 @@ def _dispatch(
     frame: ClientFrame,
     voter: str,
     staff: tuple[str | None, Any] | None = None,
+    client_ip: str = "",
 ) -> dict[str, Any]:
     """Run one client action through its service (in a worker thread) and shape the ack.
 
     A staff action first re-reads the account (`staff`: the socket's session key and
     dialogue): a socket opened before a logout or a revoked role takes no such action, even if
-    the announcement that closes it was lost."""
+    the announcement that closes it was lost. `client_ip` is the socket's client address, for
+    the per-address limits the HTTP paths apply too."""
     if frame.action.staff_only and staff is not None:
         fresh, code = _staff_check(staff[0], getattr(user, "pk", None), staff[1])
         if fresh is None:
@@ -249,7 +251,9 @@ def _dispatch(
         # A socket acts only on its own dialogue's questions.
         selectors.question_get(question_id=qid, dialogue_id=dialogue_id)
     if name == "upvote":
-        question, counted = services.question_upvote(question_id=qid, voter_token=voter)
+        question, counted = services.question_upvote(
+            question_id=qid, voter_token=voter, client_ip=client_ip
+        )
         return {"counted": counted, "upvote_count": question.upvote_count}
     if name in handlers:
         question = handlers[name]()
@@ -505,6 +509,14 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     # --- client actions --------------------------------------------------------------------
 
+    def _client_ip(self) -> str:
+        """The client's address, as REMOTE_ADDR is for a request: behind the reverse proxy
+        daphne runs with --proxy-headers and puts the forwarded address here too
+        (docs/deployment.md). A supporter who drops the voter cookie is still limited per
+        address over the socket, as over HTTP (services.question_upvote)."""
+        client = self.scope.get("client")
+        return str(client[0]) if client else ""
+
     def _rate_check(self) -> None:
         now = time.monotonic()
         self.tokens = min(ACTION_BURST, self.tokens + (now - self.tokens_at) * ACTION_RATE)
@@ -535,7 +547,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             voter = self.scope.get("cookies", {}).get(VOTER_COOKIE, "")
             staff = (self._session_key(), self.dialogue) if self.watched else None
             result = await database_sync_to_async(_dispatch)(
-                self.user, self.dialogue_id, frame, voter, staff
+                self.user, self.dialogue_id, frame, voter, staff, self._client_ip()
             )
         except AccountRevoked as exc:
             self._reply(

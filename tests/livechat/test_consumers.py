@@ -15,8 +15,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from asgi import application
 from livechat import events, services
@@ -25,6 +26,7 @@ from livechat.models import Dialogue, Question
 from livechat.protocol import CLOSE_NOT_FOUND, MAX_FRAME_CHARS
 from moderation.models import RejectionReason
 from tests.conftest import QUESTION_DEFAULTS, make_dialogue
+from tests.livechat.test_services import unique_ip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,8 +52,12 @@ async def ws_open(
     origin: bytes | None = ORIGIN,
     voter: str | None = None,
     expect_first: bool = True,
+    client: tuple[str, int] | None = None,
 ) -> tuple[WebsocketCommunicator, dict[str, Any] | None]:
-    """Open a dialogue socket as `user` (None: the public) and read its first frame."""
+    """Open a dialogue socket as `user` (None: the public) and read its first frame.
+
+    `client`: the scope's client address, as daphne sets it (the test communicator sets none).
+    """
     headers = []
     if origin is not None:
         headers.append((b"origin", origin))
@@ -64,6 +70,8 @@ async def ws_open(
         headers.append((b"cookie", "; ".join(cookies).encode()))
     path = f"/ws/dialogues/{slug}/" + (f"?{query}" if query else "")
     communicator = WebsocketCommunicator(application, path, headers=headers)
+    if client is not None:
+        communicator.scope["client"] = client
     connected, _code = await communicator.connect(timeout=5)
     assert connected, f"socket to {path} refused"
     first = await communicator.receive_json_from(timeout=5) if expect_first else None
@@ -254,6 +262,54 @@ async def test_public_can_upvote_once_over_the_socket(dialogue, moderator):
         assert (again["counted"], again["upvote_count"]) == (False, 1)
     finally:
         await viewer.disconnect()
+
+
+async def test_supports_over_the_socket_are_limited_per_address_like_over_http(dialogue, moderator):
+    """A script dropping its voter cookie cannot support past UPVOTES_PER_IP_PER_HOUR by
+    opening a fresh socket per support: the socket's client address is counted."""
+    questions = [
+        await database_sync_to_async(publish)(dialogue, moderator, email=f"ung-ho-{i}@example.vn")
+        for i in range(3)
+    ]
+    address = unique_ip()
+    limited = {**settings.CONSULT, "UPVOTES_PER_IP_PER_HOUR": 2}
+    with override_settings(CONSULT=limited):
+        for question in questions[:2]:
+            # A new voter cookie every time, from the same address.
+            viewer, _ = await ws_open(dialogue.slug, voter=uuid.uuid4().hex, client=(address, 5))
+            try:
+                reply = await action(viewer, {"type": "upvote", "question_id": question.pk})
+                assert (reply["type"], reply["counted"]) == ("ack", True)
+            finally:
+                await viewer.disconnect()
+        viewer, _ = await ws_open(dialogue.slug, voter=uuid.uuid4().hex, client=(address, 6))
+        try:
+            refused = await action(
+                viewer, {"type": "upvote", "question_id": questions[2].pk, "request_id": "u3"}
+            )
+            assert (refused["type"], refused["code"]) == ("error", "too_many_requests")
+            assert refused["request_id"] == "u3"
+            assert 0 < refused["retry_after"] <= 3600
+            # The socket stays open and usable.
+            pong = await action(viewer, {"type": "ping", "request_id": "p"})
+            assert pong["type"] == "ack"
+        finally:
+            await viewer.disconnect()
+        # Another address is not affected.
+        other, _ = await ws_open(dialogue.slug, voter=uuid.uuid4().hex, client=(unique_ip(), 7))
+        try:
+            reply = await action(other, {"type": "upvote", "question_id": questions[2].pk})
+            assert (reply["type"], reply["counted"], reply["upvote_count"]) == ("ack", True, 1)
+        finally:
+            await other.disconnect()
+    counts = await database_sync_to_async(
+        lambda: list(
+            Question.objects.filter(pk__in=[q.pk for q in questions])
+            .order_by("pk")
+            .values_list("upvote_count", flat=True)
+        )
+    )()
+    assert counts == [1, 1, 1]  # the refused support changed nothing
 
 
 # --- resume ------------------------------------------------------------------------------------
