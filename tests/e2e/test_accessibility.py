@@ -341,6 +341,12 @@ PAGES: dict[str, PageCase] = {
     ),
     "draft-closed": PageCase(None, lambda w: w.closed_draft.get_absolute_url()),
     "draft-report-published": PageCase(None, lambda w: w.reported_draft.get_absolute_url()),
+    "draft-comment-list": PageCase(
+        None, lambda w: f"/drafts/{w.reported_draft.slug}/comments/published/"
+    ),
+    "draft-comment-list-empty": PageCase(
+        None, lambda w: f"/drafts/{w.open_draft.slug}/comments/published/?article=general"
+    ),
     "staff-draft-list": PageCase("agency_staff", lambda w: "/staff/drafts/"),
     "staff-draft-create": PageCase("agency_staff", lambda w: "/staff/drafts/new/"),
     "staff-draft-create-errors": PageCase(
