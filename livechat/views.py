@@ -125,6 +125,8 @@ def _detail_context(dialogue: Dialogue) -> dict[str, Any]:
         "questions": questions,
         "on_air": on_air,
         "leaders": page_selectors.dialogue_leaders(dialogue),
+        # Looked up once, not once per question (templates/livechat/_question.html).
+        "question_text": {"support": _("Ủng hộ câu hỏi này"), "votes": _("lượt ủng hộ")},
         "ws_path": WS_PATH.format(slug=dialogue.slug),
         "retention_days": settings.CONSULT["CONTACT_RETENTION_DAYS"],
         "max_length": settings.CONSULT["QUESTION_MAX_LENGTH"],
@@ -531,6 +533,8 @@ def moderate(request: HttpRequest, slug: str) -> HttpResponse:
             "can_moderate": rules.has_perm(request.user, MODERATE_QUESTION, dialogue),
             "reasons": list(reason_list_active()),
             "leaders": page_selectors.dialogue_leaders(dialogue),
+        # Looked up once, not once per question (templates/livechat/_question.html).
+        "question_text": {"support": _("Ủng hộ câu hỏi này"), "votes": _("lượt ủng hộ")},
             "topics": page_selectors.topic_list(dialogue=dialogue, viewer=request.user),
             "ws_path": WS_PATH.format(slug=dialogue.slug),
             "console_labels": _console_labels(),
@@ -578,6 +582,8 @@ def _answering_context(request: HttpRequest, dialogue: Dialogue) -> dict[str, An
         "answering_as": getattr(user, "leader", None) if is_leader else None,
         "is_leader": is_leader,
         "leaders": page_selectors.dialogue_leaders(dialogue),
+        # Looked up once, not once per question (templates/livechat/_question.html).
+        "question_text": {"support": _("Ủng hộ câu hỏi này"), "votes": _("lượt ủng hộ")},
         "new_request_id": uuid.uuid4().hex,
         "console_labels": _console_labels(),
     }
