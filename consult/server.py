@@ -25,6 +25,10 @@ This module changes only that path, and only where the result on the wire is ide
   alone only drops it at the next unanswered ping). The application sees an ordinary
   `websocket.disconnect`; the client reconnects with `?after=` (docs/protocol.md).
 
+One more cut, on connection: autobahn pretty-prints its whole configuration for a debug line
+on every new WebSocket even when that line is disabled (about a tenth of the CPU of opening a
+socket); here the text is only built if the line is actually written.
+
 Everything else — HTTP, the handshake, pings, timeouts, closing, every command-line option —
 is daphne's. The application stays server-agnostic: `daphne asgi:application` and uvicorn
 serve it unchanged, only slower per delivered frame.
@@ -33,10 +37,12 @@ serve it unchanged, only slower per delivered frame.
 from __future__ import annotations
 
 import os
+import pprint
 import struct
 import sys
 from typing import Any
 
+import autobahn.websocket.protocol as autobahn_protocol
 from daphne.cli import CommandLineInterface as DaphneCommandLineInterface
 from daphne.server import Server as DaphneServer
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
@@ -69,6 +75,23 @@ def _max_pending_bytes() -> int:
     except ValueError:
         return DEFAULT_MAX_PENDING_BYTES
     return value if value > 0 else DEFAULT_MAX_PENDING_BYTES
+
+
+class LazyPformat:
+    """`pprint.pformat(value)` computed only when the log line is formatted."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 class FrameCache:
@@ -183,6 +206,12 @@ class Server(DaphneServer):
         self._ws_factory = factory
 
 
+def _autobahn_log_lazily() -> None:
+    # autobahn's log calls take their arguments to format later ("{attrs}"), so handing them
+    # an object that formats itself keeps the log line identical when it is enabled.
+    autobahn_protocol.pformat = LazyPformat  # type: ignore[attr-defined,assignment]
+
+
 class CommandLineInterface(DaphneCommandLineInterface):
     """daphne's command line, serving with `Server`."""
 
@@ -190,6 +219,7 @@ class CommandLineInterface(DaphneCommandLineInterface):
 
 
 def main(argv: list[str] | None = None) -> None:
+    _autobahn_log_lazily()
     CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 

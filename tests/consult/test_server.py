@@ -9,15 +9,17 @@ strict `websockets` clients (they reject any malformed frame) and raw sockets.
 from __future__ import annotations
 
 import json
+import pprint
 import socket
 import time
 import urllib.request
 
 import pytest
+from twisted.logger import formatEvent
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
-from consult.server import FrameCache, frame_encode
+from consult.server import FrameCache, LazyPformat, frame_encode
 from tests.frames_app import burst_text
 from tests.servers import AsgiServer, asgi_server
 
@@ -148,3 +150,13 @@ def test_the_stock_daphne_command_serves_the_same_frames() -> None:
     ):
         received = [ws.recv(timeout=10) for _ in range(60)]
     assert received == _expected_burst(20, 300)
+
+
+def test_autobahn_log_arguments_are_formatted_only_when_written() -> None:
+    config = [("autoPingInterval", 0, "WebSocketServerFactory"), ("maxFramePayloadSize", 65536)]
+    lazy = LazyPformat(config)
+    assert str(lazy) == pprint.pformat(config)
+    assert f"\n{lazy}" == "\n" + pprint.pformat(config)
+    # How Twisted's logger (autobahn's, under daphne) formats an enabled line.
+    event = {"log_format": "\n{attrs}", "attrs": lazy}
+    assert formatEvent(event) == "\n" + pprint.pformat(config)
