@@ -82,6 +82,8 @@ class DialogueHub:
         self._lock = asyncio.Lock()
         # False while the channel layer fails: the log is then read every OUTAGE_POLL_SECONDS.
         self.layer_ok = True
+        # Whether the last attempt to join the dialogue's group succeeded.
+        self.joined = False
         self.heard_at = time.monotonic()
 
     def __len__(self) -> int:
@@ -128,9 +130,25 @@ class DialogueHub:
                 )
 
     async def _rejoin_loop(self) -> None:
+        """Keep the hub in its group: re-join every GROUP_REJOIN_SECONDS, and retry soon while
+        a join fails. A join that failed once (a Redis hiccup as the hub started) is not
+        noticed by the receive loop, whose reads of the hub's own channel go on succeeding:
+        without this the hub stayed out of the group, heard no doorbell and served its sockets
+        from the outage poll only, until the hourly re-join."""
+        backoff = 0.5
         while True:
-            await asyncio.sleep(GROUP_REJOIN_SECONDS)
-            await self._group_join()
+            if self.joined:
+                await asyncio.sleep(GROUP_REJOIN_SECONDS)
+                await self._group_join()
+                continue
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            if await self._group_join():
+                backoff = 0.5
+                logger.info("hub %s: joined the group", self.dialogue_id)
+                self.layer_ok = True
+                # Joined: later events ring; the ones committed meanwhile are in the log.
+                await self._catch_up_logged()
 
     async def _group_join(self) -> bool:
         if self.layer is None or self.channel_name is None:
@@ -139,7 +157,9 @@ class DialogueHub:
             await self.layer.group_add(events.group_name(self.dialogue_id), self.channel_name)
         except Exception:
             logger.warning("hub %s: joining the group failed", self.dialogue_id, exc_info=True)
+            self.joined = False
             return False
+        self.joined = True
         return True
 
     async def _receive_loop(self) -> None:
@@ -300,7 +320,13 @@ class HubRegistry:
             hub = self.hubs.get(dialogue_id)
             if hub is None:
                 hub = DialogueHub(dialogue_id)
-                await hub.start()
+                try:
+                    await hub.start()
+                except BaseException:
+                    # Failed or cancelled half-way (the database unreachable, the socket gone):
+                    # leave no group member and no task behind; the next socket starts afresh.
+                    await asyncio.shield(hub.stop())
+                    raise
                 self.hubs[dialogue_id] = hub
             hub.subscribers[subscriber.audience].add(subscriber)
             return hub

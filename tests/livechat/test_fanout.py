@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import OperationalError
 
-from livechat import consumers, events, services
+from livechat import consumers, events, fanout, services
 from livechat.fanout import DialogueHub, hub_registry
-from livechat.protocol import CLOSE_TOO_SLOW
+from livechat.protocol import CLOSE_SERVER_ERROR, CLOSE_TOO_SLOW
 from tests.livechat.test_consumers import (  # shared socket helpers
     clean_layer,  # noqa: F401  -- autouse: no hub left behind, empty layer after each test
     event_next,
@@ -86,6 +87,61 @@ async def test_many_public_sockets_idle_past_5s_all_get_the_next_event(dialogue,
     finally:
         await close_all(sockets)
     assert await group_member_count(dialogue.pk) == 0
+
+
+async def test_a_hub_whose_first_group_join_failed_joins_soon_and_hears_doorbells(
+    dialogue, moderator, monkeypatch
+):
+    """A join that fails as the hub starts (a Redis hiccup) is retried within seconds: the
+    receive loop does not notice it (reading the hub's own channel goes on working), and the
+    hub used to stay out of the group, hearing no doorbell, until the hourly re-join."""
+    layer = get_channel_layer()
+    group_add = layer.group_add
+    refused: list[str] = []
+
+    async def group_add_failing_once(group: str, channel: str) -> None:
+        if not refused:
+            refused.append(group)
+            raise ConnectionError("Connection closed by server.")  # as redis-py says it
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add_failing_once)
+    viewer, snapshot = await ws_open(dialogue.slug)
+    try:
+        hub = the_hub(dialogue.pk)
+        assert refused == [events.group_name(dialogue.pk)]
+        members = 0
+        for _ in range(100):
+            members = await group_member_count(dialogue.pk)
+            if members:
+                break
+            await asyncio.sleep(0.05)
+        assert members == 1, "the hub did not join its group after the failed join"
+        # From now on only a doorbell can bring the event in time: the hub's own reads of the
+        # log are pushed out of the way.
+        monkeypatch.setattr(fanout, "POLL_SECONDS", 3600.0)
+        await asyncio.sleep(0.2)
+        assert hub.layer_ok
+        question = await database_sync_to_async(publish)(dialogue, moderator)
+        frame = await event_next(viewer, wait=3)
+        assert (frame["seq"], frame["data"]["question"]["id"]) == (snapshot["seq"] + 1, question.pk)
+    finally:
+        await viewer.disconnect()
+
+
+async def test_a_hub_that_fails_to_start_leaves_no_group_member_behind(dialogue, monkeypatch):
+    def database_down(dialogue_id: int) -> dict[str, int]:
+        raise OperationalError("the database is unreachable")
+
+    monkeypatch.setattr(fanout, "_counters_get", database_down)
+    viewer, _ = await ws_open(dialogue.slug, expect_first=False)
+    try:
+        closing = await viewer.receive_output(timeout=5)
+        assert closing == {"type": "websocket.close", "code": CLOSE_SERVER_ERROR}
+        assert hub_registry().hubs == {}
+        assert await group_member_count(dialogue.pk) == 0
+    finally:
+        await viewer.disconnect()
 
 
 async def test_a_lost_doorbell_is_filled_from_the_database_in_order(
