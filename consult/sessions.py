@@ -174,18 +174,22 @@ class StaffWatch:
     async def _remote_start(self) -> None:
         if self.layer is None:
             return
+        joined = False
         try:
             # The default prefix, shared with the dialogue hubs and the inbox sockets: with
             # channels-redis, process-local channels of different prefixes take turns at a
             # blocking read and wait up to 5 s for one another (see livechat.fanout).
             self.channel_name = await self.layer.new_channel()
             await self.layer.group_add(ACCOUNTS_GROUP, self.channel_name)
+            joined = True
         except Exception:
             # Redis down: the sweep and the per-action checks still hold; the receive loop
             # re-joins once it is back.
             logger.warning("accounts: joining the group failed", exc_info=True)
         if self.channel_name is not None:
-            self._remote_task = asyncio.create_task(self._receive_loop(), name="accounts")
+            self._remote_task = asyncio.create_task(
+                self._receive_loop(joined=joined), name="accounts"
+            )
 
     async def _remote_stop(self) -> None:
         task, self._remote_task = self._remote_task, None
@@ -196,29 +200,32 @@ class StaffWatch:
                 await self.layer.group_discard(ACCOUNTS_GROUP, self.channel_name)
         self.channel_name = None
 
-    async def _receive_loop(self) -> None:
+    async def _receive_loop(self, *, joined: bool = True) -> None:
+        """Hear other processes' announcements. Not in the group (the first join failed, or
+        Redis failed since and may have forgotten it): join before reading again, since a
+        read of this channel alone succeeds without ever hearing anything."""
         if self.layer is None or self.channel_name is None:
             return
         backoff = 0.5
-        joined_at = self.loop.time()
+        joined_at: float | None = self.loop.time() if joined else None
         while True:
             try:
-                if self.loop.time() - joined_at > GROUP_REJOIN_SECONDS:
+                if joined_at is None or self.loop.time() - joined_at > GROUP_REJOIN_SECONDS:
                     await self.layer.group_add(ACCOUNTS_GROUP, self.channel_name)
+                    if joined_at is None:
+                        # In again: what changed meanwhile was not heard, so every socket
+                        # re-checks.
+                        self._sweep()
                     joined_at = self.loop.time()
                 message = await self.layer.receive(self.channel_name)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.debug("accounts: channel layer receive failed", exc_info=True)
+                logger.debug("accounts: channel layer join or receive failed", exc_info=True)
+                joined_at = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                with contextlib.suppress(Exception):
-                    await self.layer.group_add(ACCOUNTS_GROUP, self.channel_name)
-                    joined_at = self.loop.time()
-                    # Back: what changed meanwhile was not heard, so every socket re-checks.
-                    self._sweep()
                 continue
             if message.get("type") == ACCOUNT_CHANGED and message.get("user_id") is not None:
                 self.notify(int(message["user_id"]), str(message.get("session") or ""))

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from asgi import application
 from consult.models import User
-from consult.sessions import CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED
+from consult.sessions import ACCOUNT_CHANGED, ACCOUNTS_GROUP, CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED
 from livechat import services
 from livechat.models import Question
 from tests.conftest import QUESTION_DEFAULTS
@@ -190,6 +191,43 @@ async def test_moderator_revoked_without_a_signal_cannot_act_on_an_open_socket(d
         lambda: Question.objects.values_list("status", flat=True).get(pk=question.pk)
     )()
     assert status == "pending"
+
+
+async def test_a_process_whose_first_accounts_join_failed_still_hears_other_processes(
+    dialogue, moderator, monkeypatch
+):
+    """Joining the accounts group failed as the first staff socket opened (a Redis hiccup): the
+    registry joins within seconds and hears another process's announcement. Its reads of its
+    own channel succeed without the group, so it used to stay deaf until the 30 s sweep."""
+    layer = get_channel_layer()
+    group_add = layer.group_add
+    refused: list[str] = []
+    joined: list[str] = []
+
+    async def group_add_failing_once(group: str, channel: str) -> None:
+        if group == ACCOUNTS_GROUP and not refused:
+            refused.append(channel)
+            raise ConnectionError("Connection closed by server.")  # as redis-py says it
+        await group_add(group, channel)
+        if group == ACCOUNTS_GROUP:
+            joined.append(channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add_failing_once)
+    client = await database_sync_to_async(logged_in)(moderator)
+    console, _ = await open_socket(dialogue_path(dialogue), client)
+    try:
+        assert refused
+        await wait_until(
+            lambda: joined == refused, wait=WITHIN, what="the registry joined the group"
+        )
+        # Disabled by a process that tells only the group (a bulk update sends no signal here).
+        await database_sync_to_async(User.objects.filter(pk=moderator.pk).update)(is_active=False)
+        await layer.group_send(
+            ACCOUNTS_GROUP, {"type": ACCOUNT_CHANGED, "user_id": moderator.pk, "session": ""}
+        )
+        assert await close_code(console) == CLOSE_NOT_ALLOWED
+    finally:
+        await console.disconnect()
 
 
 @pytest.mark.slow
