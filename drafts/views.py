@@ -205,7 +205,8 @@ def _text_section(draft: Draft, context: dict[str, Any]) -> SafeString:
         for item, (node_html, label) in zip(
             context["text"], _text_fragments(draft, context["text"], digest), strict=True
         ):
-            item.html, item.label = node_html, label
+            item.html = node_html
+            item.label = label
             if item.comments:
                 item.previews_html = _previews_html(item.comments, list_url, read_more)
         html = render_to_string(

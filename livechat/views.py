@@ -533,8 +533,6 @@ def moderate(request: HttpRequest, slug: str) -> HttpResponse:
             "can_moderate": rules.has_perm(request.user, MODERATE_QUESTION, dialogue),
             "reasons": list(reason_list_active()),
             "leaders": page_selectors.dialogue_leaders(dialogue),
-        # Looked up once, not once per question (templates/livechat/_question.html).
-        "question_text": {"support": _("Ủng hộ câu hỏi này"), "votes": _("lượt ủng hộ")},
             "topics": page_selectors.topic_list(dialogue=dialogue, viewer=request.user),
             "ws_path": WS_PATH.format(slug=dialogue.slug),
             "console_labels": _console_labels(),
@@ -582,8 +580,6 @@ def _answering_context(request: HttpRequest, dialogue: Dialogue) -> dict[str, An
         "answering_as": getattr(user, "leader", None) if is_leader else None,
         "is_leader": is_leader,
         "leaders": page_selectors.dialogue_leaders(dialogue),
-        # Looked up once, not once per question (templates/livechat/_question.html).
-        "question_text": {"support": _("Ủng hộ câu hỏi này"), "votes": _("lượt ủng hộ")},
         "new_request_id": uuid.uuid4().hex,
         "console_labels": _console_labels(),
     }
