@@ -39,6 +39,9 @@ EMBEDDABLE_VIEWS = frozenset(
         "drafts:draft-list",
         "drafts:draft-detail",
         "drafts:comment-submit",
+        # A draft page's links to its comments stay inside the frame.
+        "drafts:comment-list",
+        "drafts:comment-permalink",
     }
 )
 

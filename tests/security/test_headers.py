@@ -98,7 +98,14 @@ def test_a_configured_portal_can_frame_the_live_page_and_the_draft_comment_form(
     client: Client, dataset
 ):
     d, dr = dataset["dialogue"], dataset["draft"]
-    for url in [f"/dialogues/{d.slug}/", f"/drafts/{dr.slug}/", "/dialogues/", "/drafts/"]:
+    urls = [
+        f"/dialogues/{d.slug}/",
+        f"/drafts/{dr.slug}/",
+        "/dialogues/",
+        "/drafts/",
+        f"/drafts/{dr.slug}/comments/published/",  # the draft page's links to its comments
+    ]
+    for url in urls:
         response = client.get(url)
         assert response.status_code == 200
         # X-Frame-Options cannot name an origin; leaving it out lets CSP decide, not DENY.
