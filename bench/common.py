@@ -330,9 +330,9 @@ def django_setup(db: str = "auto", redis_url: str | None = None) -> dict[str, st
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # No e-mail leaves the bench (approvals e-mail the askers).
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
-    # The settings' default (a new database connection per request and per socket opening).
-    # Persistent connections leak one per request under ASGI (each request runs in a thread of
-    # its own) and exhaust PostgreSQL's max_connections: use a pooler in production instead.
+    # The settings' default: no persistent connections (they leak one per request under ASGI,
+    # each request running in a thread of its own); on PostgreSQL the settings' pool
+    # (DB_POOL_MAX_SIZE, inherited by the servers) serves requests and sockets instead.
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
     sys.path.insert(0, str(ROOT))
     django.setup()
