@@ -424,3 +424,19 @@ def test_draft_page_declares_a_mobile_viewport_and_its_stylesheet(client, draft)
     html = text_of(client.get(draft.get_absolute_url()))
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
     assert "css/drafts.css" in html
+
+
+def test_comment_list_page_queries_do_not_grow_with_comments(client, draft):
+    url = reverse("drafts:comment-list", args=[draft.slug])
+
+    def queries_for_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, {"article": "dieu-1", "page": 2}).status_code == 200
+        return len(queries)
+
+    for _ in range(25):
+        make_comment(draft, number="1", status=Comment.Status.PUBLISHED)
+    few = queries_for_page()
+    for _ in range(40):
+        make_comment(draft, number="1", status=Comment.Status.PUBLISHED)
+    assert queries_for_page() == few <= 5
