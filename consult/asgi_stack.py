@@ -8,6 +8,11 @@ viewer per event and cost about a fifth of the per-viewer CPU of a broadcast und
 (docs/performance.md). Here the session is resolved exactly as Channels does it and put in
 the scope, and the consumer gets the server's own `send`. A WebSocket consumer that changes
 the session must save it itself, as with Channels' stack.
+
+A socket without a session cookie is anonymous: its user is set without Channels' trip to a
+worker thread (`get_user` is a `database_sync_to_async` call that, without a session key,
+reads nothing). Under daphne those trips queue on one thread, and in a connect storm of
+public viewers every socket made one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from channels.auth import AuthMiddleware
 from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionMiddleware
+from django.contrib.auth.models import AnonymousUser
 
 
 class WebSocketSessionMiddleware(SessionMiddleware):
@@ -29,6 +35,17 @@ class WebSocketSessionMiddleware(SessionMiddleware):
         return await self.inner(wrapper.scope, receive, send)
 
 
+class WebSocketAuthMiddleware(AuthMiddleware):
+    """AuthMiddleware that resolves a session without a key to the anonymous user at once
+    (what channels.auth.get_user returns for it, without the worker thread)."""
+
+    async def resolve_scope(self, scope: Any) -> None:
+        if scope["session"].session_key is None:
+            scope["user"]._wrapped = AnonymousUser()
+            return
+        await super().resolve_scope(scope)
+
+
 def WebSocketAuthMiddlewareStack(inner: Any) -> Any:
     """Cookies, session and user in the scope, like channels.auth.AuthMiddlewareStack."""
-    return CookieMiddleware(WebSocketSessionMiddleware(AuthMiddleware(inner)))
+    return CookieMiddleware(WebSocketSessionMiddleware(WebSocketAuthMiddleware(inner)))
