@@ -16,6 +16,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections
 from django.test import override_settings
 
@@ -170,6 +171,23 @@ def test_submit_rings_doorbell_only_after_commit(dialogue, django_capture_on_com
     frame = json.loads(message["staff"])
     assert frame["event"] == "question.submitted" and frame["data"]["question"]["id"] == question.pk
     assert "0912345678" not in message["staff"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"publish_name": False, "email": "", "phone": "0912345678"},
+        {"body": "  Câu hỏi có khoảng trắng ở đầu,\n\nnhiều dòng và dấu “ngoặc kép”.  "},
+    ],
+)
+def test_submitted_event_carries_what_reading_the_question_back_gives(dialogue, overrides):
+    # question_submit builds the event from the instance it created instead of reading it back.
+    question = submit(dialogue, **overrides)
+    [event] = log(dialogue)
+    fresh = selectors.question_get(question_id=question.pk)
+    expected = json.loads(json.dumps(selectors.question_staff_dict(fresh), cls=DjangoJSONEncoder))
+    assert event.data == {"question": expected}
 
 
 def test_retry_with_same_request_id_creates_nothing(dialogue, django_capture_on_commit_callbacks):
