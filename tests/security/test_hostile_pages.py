@@ -249,8 +249,8 @@ def world(
         "live": [t for q in public for t in (q.body, q.asker_name, q.locality)]
         + [a.body for a in w.answered.answers.all()],
         "console": [q.body for q in questions if q.pk != w.late.pk],
-        "draft": [w.draft.title, *w.draft.summary.split("\n")]
-        + [t for c in comments if c.status == Comment.Status.PUBLISHED for t in (c.body,)],
+        "draft": [w.draft.title, *w.draft.summary.split("\n")],
+        "published": [c.body for c in comments if c.status == Comment.Status.PUBLISHED],
         "pending": [c.body for c in pending_comments] + [q.body for q in w.pending],
     }
     return w
@@ -367,9 +367,14 @@ def test_visitor_and_staff_pages_render_hostile_text_escaped_and_run_nothing(
     leader.goto(f"{base}/dialogues/{w.dialogue.slug}/present/")
     page_check(leader, leader_seen, [w.answered.body], where="presenter")
 
-    # The draft page with the published comments.
+    # The draft page (its comment previews are the latest few, cut short) and the full list of
+    # published comments, every page of it.
     viewer.goto(f"{base}/drafts/{w.draft.slug}/")
     page_check(viewer, viewer_seen, w.texts["draft"], where="draft page")
+    shown = pages_walk(
+        viewer, f"{base}/drafts/{w.draft.slug}/comments/published/", viewer_seen, where="comments"
+    )
+    assert [t for t in w.texts["published"] if squash(t) not in shown] == []
 
     # The agency's workspace and the moderators' inbox, every page of pending items.
     staff_ctx, staff, staff_seen = page_new(browser, base, agency_staff)
