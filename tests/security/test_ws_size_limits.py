@@ -1,12 +1,13 @@
 """The server's WebSocket size limits are set deliberately and agree with the consumers.
 
-docs/deployment.md gives the production command line; every server command in it sets
-daphne's `--websocket-max-message-size` and `--websocket-max-frame-size` below daphne's 1 MiB
-default yet high enough for the largest frame a consumer accepts (MAX_FRAME_CHARS characters
-of up to four UTF-8 bytes each). A real server started with exactly those options passes the
-largest accepted frame to the application, answers a frame the application finds too long
-with an error frame on a socket that stays open, and closes the socket with 1009 for a
-message past the limit, serving the next socket as before.
+docs/deployment.md and the README give the production command lines; every server command in
+them sets daphne's `--websocket-max-message-size` and `--websocket-max-frame-size` below
+daphne's 1 MiB default yet high enough for the largest frame a consumer accepts
+(MAX_FRAME_CHARS characters of up to four UTF-8 bytes each). A real server started with
+exactly those options passes the largest accepted frame to the application, answers a frame
+the application finds too long with an error frame on a socket that stays open, and ends the
+connection for a message past the limit before the application sees it, serving the next
+socket as before.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from websockets.sync.client import ClientConnection, connect
 from livechat.protocol import MAX_FRAME_CHARS as DIALOGUE_MAX_FRAME_CHARS
 from moderation.consumers import MAX_FRAME_CHARS as INBOX_MAX_FRAME_CHARS
 
-DEPLOYMENT = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
+ROOT = Path(__file__).resolve().parents[2]
+# Where a production command line is written down.
+DOCUMENTS = (ROOT / "docs" / "deployment.md", ROOT / "README.md")
 DAPHNE_DEFAULT_LIMIT = 1024 * 1024
 # The most bytes a frame the consumers accept can take: every character four bytes of UTF-8.
 LARGEST_ACCEPTED_BYTES = max(DIALOGUE_MAX_FRAME_CHARS, INBOX_MAX_FRAME_CHARS) * 4
@@ -32,15 +35,17 @@ SIZE_OPTIONS = ("--websocket-max-message-size", "--websocket-max-frame-size")
 
 
 def documented_server_commands() -> list[str]:
-    """The server command lines in docs/deployment.md's code blocks (continuations joined)."""
-    commands, in_code = [], False
-    for line in DEPLOYMENT.read_text(encoding="utf-8").replace("\\\n", " ").splitlines():
-        if line.strip().startswith("```"):
-            in_code = not in_code
-            continue
-        server = "daphne" in line or "consult.server" in line
-        if in_code and server and "asgi:application" in line:
-            commands.append(" ".join(line.split()))
+    """The server command lines in the code blocks of DOCUMENTS (continuations joined)."""
+    commands = []
+    for document in DOCUMENTS:
+        in_code = False
+        for line in document.read_text(encoding="utf-8").replace("\\\n", " ").splitlines():
+            if line.strip().startswith("```"):
+                in_code = not in_code
+                continue
+            server = "daphne" in line or "consult.server" in line
+            if in_code and server and "asgi:application" in line:
+                commands.append(" ".join(line.split()))
     return commands
 
 
@@ -55,7 +60,7 @@ def size_options(command: str) -> dict[str, int]:
 
 def test_every_documented_server_command_sets_both_websocket_size_limits():
     commands = documented_server_commands()
-    assert commands, "docs/deployment.md shows no server command"
+    assert len(commands) >= 3, commands  # the systemd unit and the README's two processes
     for command in commands:
         options = size_options(command)
         assert set(options) == set(SIZE_OPTIONS), command
