@@ -14,18 +14,14 @@ from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
 
+from consult.templatetags.consult_tags import vn_datetime
 from drafts import selectors
 from drafts.models import Draft
 
 FEED_LIMIT = 50
-
-
-def _local_text(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y")
 
 
 class OpenDraftFeed(Feed):  # type: ignore[type-arg]  # django-stubs' Feed is generic
@@ -54,7 +50,8 @@ class OpenDraftFeed(Feed):  # type: ignore[type-arg]  # django-stubs' Feed is ge
     def item_description(self, item: Draft) -> str:
         # Plain text: the feed generator escapes it.
         lines = [
-            _("Hạn góp ý: %(deadline)s") % {"deadline": _local_text(item.closes_at)},
+            # The draft page's style: "17:00, thứ Ba, 01/12/2099", English on English pages.
+            _("Hạn góp ý: %(deadline)s") % {"deadline": vn_datetime(item.closes_at)},
             _("Cơ quan soạn thảo: %(agency)s") % {"agency": item.agency.name},
             _("Đơn vị tiếp nhận góp ý: %(name)s, %(address)s, %(email)s")
             % {

@@ -26,6 +26,7 @@ from consult import rules
 from consult.errors import Conflict, Invalid, NotFound, PeriodClosed
 from consult.models import Agency
 from consult.ratelimit import ratelimit_hit
+from consult.templatetags.consult_tags import vn_time
 from consult.text import fold, normalize_text
 from consult.validation import FieldErrors
 from drafts import attachments as files
@@ -69,7 +70,8 @@ def local(value: dt.datetime) -> dt.datetime:
 
 
 def _fmt(value: dt.datetime) -> str:
-    return local(value).strftime("%H:%M ngày %d/%m/%Y")
+    # The same stamp as the draft page shows for the same messages ("00:00, 01/12/2026").
+    return vn_time(value)
 
 
 def _aware(value: Any, field: str, errors: FieldErrors) -> dt.datetime | None:

@@ -119,6 +119,16 @@ def vn_time(value: Any) -> str:
 
 
 @register.filter
+def vn_timestamp(value: Any) -> str:
+    """'14:05:09, 26/11/2026' — the short stamp to the second, for logs where the order of
+    several decisions within a minute matters (the moderation audit log)."""
+    local = _local(value)
+    if local is None:
+        return ""
+    return f"{local:%H:%M:%S}, {local:%d/%m/%Y}"
+
+
+@register.filter
 def vn_day(value: Any) -> str:
     """'26/11/2026' — a bare day (tables, deadlines in a sentence)."""
     if isinstance(value, dt.datetime):

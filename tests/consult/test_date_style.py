@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from consult.templatetags.consult_tags import iso, vn_date, vn_datetime, vn_day, vn_time
+from consult.templatetags.consult_tags import (
+    iso,
+    vn_date,
+    vn_datetime,
+    vn_day,
+    vn_time,
+    vn_timestamp,
+)
 
 # 07:00 UTC is 14:00 in Hồ Chí Minh City (UTC+7, no daylight saving).
 MOMENT = dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
@@ -20,6 +27,7 @@ def test_vietnamese_style_in_vietnam_time():
         assert vn_date(MOMENT) == "thứ Năm, 26/11/2026"
         assert vn_time(MOMENT) == "14:00, 26/11/2026"
         assert vn_day(MOMENT) == "26/11/2026"
+        assert vn_timestamp(MOMENT + dt.timedelta(seconds=9)) == "14:00:09, 26/11/2026"
     assert iso(MOMENT) == "2026-11-26T14:00:00+07:00"
 
 
@@ -41,6 +49,7 @@ def test_late_evening_utc_is_the_next_day_in_vietnam():
 def test_missing_or_bad_values_show_nothing():
     for value in (None, "", "không phải ngày", 42):
         assert vn_datetime(value) == vn_date(value) == vn_time(value) == vn_day(value) == ""
+        assert vn_timestamp(value) == ""
 
 
 @pytest.mark.django_db
@@ -55,5 +64,6 @@ def test_draft_page_shows_the_period_in_the_vietnamese_style(client, agency):
     body = client.get(draft.get_absolute_url()).content.decode()
     assert "08:00, thứ Hai, 02/11/2026" in body
     assert '<time datetime="2099-12-01T17:00:00+07:00">17:00, thứ Ba, 01/12/2099</time>' in body
-    english = client.get(draft.get_absolute_url() + "?lang=en").content.decode()
+    with translation.override("vi"):  # the test client's request must not leave English on
+        english = client.get(draft.get_absolute_url() + "?lang=en").content.decode()
     assert "Monday 2 November 2026, 08:00" in english

@@ -145,6 +145,22 @@ def test_agency_staff_can_prepare_and_download_the_docx_table(
     assert entry.after["format"] == "docx" and entry.after["count"] == THRESHOLD
 
 
+def test_job_pages_show_when_the_file_was_asked_for_in_vietnam_time(
+    client: Client, agency_staff: User, large_draft: Draft, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_jobs, "export_job_start", lambda job_id: None)
+    client.force_login(agency_staff)
+    client.post(_jobs_url(large_draft), {"file": "docx:standard"})
+    job = ExportJob.objects.get()
+    # 07:00 UTC is 14:00 in Hồ Chí Minh City.
+    ExportJob.objects.filter(pk=job.pk).update(
+        created_at=dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
+    )
+    stamp = '<time datetime="2026-11-26T14:00:00+07:00">14:00, 26/11/2026</time>'
+    assert stamp in client.get(f"{_jobs_url(large_draft)}{job.pk}/").content.decode()
+    assert stamp in client.get(_jobs_url(large_draft)).content.decode()
+
+
 def test_prepared_xlsx_holds_contacts_for_the_drafts_agency(
     client: Client, agency_staff: User, large_draft: Draft, monkeypatch: pytest.MonkeyPatch
 ) -> None:

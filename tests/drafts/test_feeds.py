@@ -7,8 +7,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from consult.templatetags.consult_tags import vn_datetime
 from drafts.models import Draft
 from tests.drafts.conftest import make_draft
 
@@ -64,7 +65,8 @@ def test_anyone_can_read_the_rss_feed_of_drafts_open_for_comment(client, drafts)
     ]
     assert items[0].findtext("link") == f"http://testserver/drafts/{drafts['soon'].slug}/"
     description = items[0].findtext("description") or ""
-    deadline = timezone.localtime(drafts["soon"].closes_at).strftime("%H:%M %d/%m/%Y")
+    with translation.override("vi"):
+        deadline = vn_datetime(drafts["soon"].closes_at)
     assert f"Hạn góp ý: {deadline}" in description
     # Decree 43/2011: the unit that receives comments, with its address and e-mail.
     assert "gopy@binhan.gov.vn" in description
@@ -102,3 +104,18 @@ def test_the_draft_list_links_its_feeds(client, drafts):
     assert 'rel="alternate" type="application/rss+xml"' in html
     assert 'rel="alternate" type="application/atom+xml"' in html
     assert 'href="/drafts/rss.xml" type="application/rss+xml">RSS</a>' in html
+
+
+@pytest.mark.django_db
+def test_feed_deadline_reads_as_on_the_draft_page_in_vietnam_time(client, agency):
+    # 10:00 UTC is 17:00 in Hồ Chí Minh City; the draft page writes the same deadline this way.
+    make_draft(
+        agency, title="Quy chế chợ đêm", closes_at=dt.datetime(2099, 12, 1, 10, 0, tzinfo=dt.UTC)
+    )
+    description = _parse(client.get("/drafts/rss.xml").content).findtext("channel/item/description")
+    assert "Hạn góp ý: 17:00, thứ Ba, 01/12/2099" in (description or "")
+    with translation.override("vi"):  # the test client's request must not leave English on
+        english = _parse(client.get("/drafts/rss.xml?lang=en").content)
+    assert "Comment deadline: Tuesday 1 December 2099, 17:00" in (
+        english.findtext("channel/item/description") or ""
+    )

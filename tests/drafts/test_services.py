@@ -54,7 +54,7 @@ def test_citizen_cannot_comment_at_closing_time_in_vietnam(period_draft):
     with pytest.raises(PeriodClosed) as excinfo:
         submit(period_draft, now=dt.datetime(2026, 11, 30, 17, 0, 0, tzinfo=UTC))
     assert excinfo.value.status == 409
-    assert "00:00 ngày 01/12/2026" in excinfo.value.message
+    assert "00:00, 01/12/2026" in excinfo.value.message
     assert not Comment.objects.exists()
 
 

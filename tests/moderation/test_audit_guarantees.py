@@ -270,6 +270,13 @@ def test_staff_can_filter_by_action_actor_and_dates(moderator, monkeypatch):
     assert notes(since="2026-03-03") == ["người khác"]
 
 
+def test_entries_show_their_time_to_the_second_in_vietnam_time(moderator, monkeypatch):
+    # 07:00:09 UTC is 14:00:09 in Hồ Chí Minh City; seconds order decisions within a minute.
+    _entry_at(dt.datetime(2026, 11, 26, 7, 0, 9, tzinfo=dt.UTC), monkeypatch)
+    page = _client(moderator).get(AUDIT_URL).content.decode()
+    assert '<time datetime="2026-11-26T14:00:09+07:00">14:00:09, 26/11/2026</time>' in page
+
+
 def test_a_date_that_does_not_parse_is_said_not_applied(moderator):
     _entry(note="một")
     response = _client(moderator).get(AUDIT_URL, {"since": "31/02/2026"})

@@ -299,6 +299,18 @@ def test_overdue_written_answers_are_counted_and_highlighted(client, moderator, 
     assert f'id="item-question-{on_time.pk}"' not in listed
 
 
+def test_inbox_dates_read_as_everywhere_else_in_vietnam_time(client, moderator, dialogue):
+    question = ask(dialogue)
+    # 07:00 UTC is 14:00 in Hồ Chí Minh City.
+    Item.objects.filter(kind="question", object_id=question.pk).update(
+        submitted_at=dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC), due_on=dt.date(2099, 12, 1)
+    )
+    client.force_login(moderator)
+    listed = client.get(INBOX + "?fragment=1").content.decode()
+    assert '<time datetime="2026-11-26T14:00:00+07:00">14:00, 26/11/2026</time>' in listed
+    assert 'Hạn trả lời: <time datetime="2099-12-01">01/12/2099</time>' in listed
+
+
 def test_inbox_paginates(client, moderator, dialogue, monkeypatch):
     monkeypatch.setattr("moderation.inbox_views.PAGE_SIZE", 2)
     questions = [ask(dialogue) for _ in range(3)]
