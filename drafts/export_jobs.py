@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consult import rules
-from consult.errors import DomainError, Invalid, NotFound
+from consult.errors import Conflict, DomainError, Invalid, NotFound
 from drafts import exports
 from drafts.models import Draft, ExportJob
 from drafts.rules import EXPORT_COMMENTS, VIEW_CONTACTS
@@ -49,6 +49,7 @@ MAX_PARALLEL = 2
 
 _slots = threading.BoundedSemaphore(MAX_PARALLEL)
 UNFINISHED = (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
+FINISHED = (ExportJob.Status.DONE, ExportJob.Status.FAILED)
 
 
 def background_min_comments() -> int:
@@ -89,12 +90,22 @@ def export_jobs_expire(*, now: dt.datetime | None = None) -> int:
     )
     old = list(ExportJob.objects.filter(created_at__lt=now - dt.timedelta(hours=KEEP_HOURS)))
     for job in old:
-        if job.status in UNFINISHED:
-            continue
-        if job.file:
-            job.file.delete(save=False)
-        job.delete()
+        if job.status in FINISHED:
+            export_job_delete(job=job)
     return stale + len(old)
+
+
+def export_job_delete(*, job: ExportJob) -> None:
+    """Delete a finished (done or failed) job with its file: the file lives in private storage,
+    which deleting the row alone would leave behind. Called by export_jobs_expire and by the
+    Django admin (administrators only, who check the job's status first). Refuses a queued or
+    running job, whose thread would still write a file no row points to: Conflict, nothing
+    deleted. Emits nothing (the admin keeps its own log of deletions)."""
+    if job.status not in FINISHED:
+        raise Conflict(_("Tệp đang được chuẩn bị: chỉ xoá được khi đã xong hoặc không tạo được."))
+    if job.file:
+        job.file.delete(save=False)
+    job.delete()
 
 
 def export_job_request(*, actor: Any, draft_id: int, fmt: str, layout: str = "") -> ExportJob:

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from docx import Document
 
+from consult.errors import Conflict
 from consult.models import User
 from drafts import export_jobs, exports
 from drafts.models import Comment, Draft, ExportJob
@@ -302,3 +303,109 @@ def test_the_file_is_built_by_a_background_thread(agency_staff: User, large_draf
         time.sleep(0.1)
     assert job.status == ExportJob.Status.DONE, job.error
     assert job.file and job.count == THRESHOLD
+
+
+# --- the Django admin: read-only, deletion only of finished jobs (with their files) -------------
+
+ADMIN_JOBS = "/admin/drafts/exportjob/"
+
+
+def _done_job(agency_staff: User, draft: Draft) -> ExportJob:
+    return _run_pending(
+        export_jobs.export_job_request(actor=agency_staff, draft_id=draft.pk, fmt="xlsx")
+    )
+
+
+def _running_job(agency_staff: User, draft: Draft) -> ExportJob:
+    job = export_jobs.export_job_request(actor=agency_staff, draft_id=draft.pk, fmt="docx")
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, total=6, progress=3)
+    job.refresh_from_db()
+    return job
+
+
+def test_admin_lists_jobs_with_draft_format_requester_status_and_progress(
+    client: Client, admin_user: User, agency_staff: User, large_draft: Draft
+) -> None:
+    _done_job(agency_staff, large_draft)
+    _running_job(agency_staff, large_draft)
+    client.force_login(admin_user)
+    response = client.get(ADMIN_JOBS)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count(large_draft.title) >= 2
+    assert agency_staff.display_name in page
+    assert "Đã xong" in page and "100%" in page
+    assert "Đang tạo tệp" in page and "50%" in page
+    assert "Người yêu cầu" in page and "Tiến độ" in page and "Yêu cầu lúc" in page
+
+
+def test_admin_can_neither_add_nor_change_a_job_and_is_not_offered_its_file(
+    client: Client, admin_user: User, agency_staff: User, large_draft: Draft
+) -> None:
+    job = _done_job(agency_staff, large_draft)
+    client.force_login(admin_user)
+    assert client.get(f"{ADMIN_JOBS}add/").status_code == 403
+    change = client.post(f"{ADMIN_JOBS}{job.pk}/change/", {"status": "failed", "error": "x"})
+    assert change.status_code == 403
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ExportJob.Status.DONE, "")
+    view = client.get(f"{ADMIN_JOBS}{job.pk}/change/")
+    assert view.status_code == 200
+    assert job.file.name not in view.content.decode()
+
+
+def test_admin_deletes_a_finished_job_with_its_file(
+    client: Client, admin_user: User, agency_staff: User, large_draft: Draft
+) -> None:
+    job = _done_job(agency_staff, large_draft)
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    client.force_login(admin_user)
+    response = client.post(f"{ADMIN_JOBS}{job.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not ExportJob.objects.filter(pk=job.pk).exists()
+    assert not storage.exists(name)
+
+
+def test_admin_cannot_delete_a_running_job(
+    client: Client, admin_user: User, agency_staff: User, large_draft: Draft
+) -> None:
+    job = _running_job(agency_staff, large_draft)
+    client.force_login(admin_user)
+    assert client.post(f"{ADMIN_JOBS}{job.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ExportJob.objects.get(pk=job.pk).status == ExportJob.Status.RUNNING
+
+
+def test_admin_bulk_deletion_is_refused_if_one_selected_job_is_unfinished(
+    client: Client, admin_user: User, agency_staff: User, large_draft: Draft
+) -> None:
+    done, running = _done_job(agency_staff, large_draft), _running_job(agency_staff, large_draft)
+    client.force_login(admin_user)
+    action = {"action": "delete_selected", "post": "yes"}
+    refused = client.post(ADMIN_JOBS, {**action, "_selected_action": [done.pk, running.pk]})
+    assert refused.status_code == 403
+    assert ExportJob.objects.count() == 2
+    assert done.file.storage.exists(done.file.name)
+
+    deleted = client.post(ADMIN_JOBS, {**action, "_selected_action": [done.pk]})
+    assert deleted.status_code == 302
+    assert list(ExportJob.objects.all()) == [running]
+    assert not done.file.storage.exists(done.file.name)
+
+
+def test_agency_staff_cannot_open_the_jobs_in_the_admin(
+    client: Client, agency_staff: User, large_draft: Draft
+) -> None:
+    _done_job(agency_staff, large_draft)
+    User.objects.filter(pk=agency_staff.pk).update(is_staff=True)
+    client.force_login(agency_staff)
+    assert client.get(ADMIN_JOBS).status_code == 403
+
+
+def test_deleting_an_unfinished_job_is_refused_and_changes_nothing(
+    agency_staff: User, large_draft: Draft
+) -> None:
+    job = _running_job(agency_staff, large_draft)
+    with pytest.raises(Conflict):
+        export_jobs.export_job_delete(job=job)
+    assert ExportJob.objects.filter(pk=job.pk).exists()
