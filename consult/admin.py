@@ -27,7 +27,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "role", "agency", "leader", "is_active"]
     list_filter = ["role", "agency", "is_active", "is_superuser"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Vai trò trong Consult"), {"fields": ("full_name", "role", "agency", "leader")}),
     )
     add_fieldsets = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from consult.models import Agency, Leader, User
 
@@ -75,7 +76,7 @@ def demo_reference_load() -> DemoContext:
         )
         context.leaders[key] = leader
     password = demo_password()
-    accounts = [
+    accounts: list[tuple[str, str, str, dict[str, Any]]] = [
         ("bientap", "Võ Thị Biên", User.Role.MODERATOR, {}),
         ("lanhdao", "Nguyễn Văn Thành", User.Role.LEADER, {"leader": context.leaders["chu-tich"]}),
         ("sotuphap", "Đặng Văn Pháp", User.Role.AGENCY_STAFF, {"agency": context.agencies["stp"]}),

@@ -12,6 +12,9 @@ from typing import Any
 class DomainError(Exception):
     code = "error"
     status = 400
+    # Declared, not set: livechat.protocol sets it once a frame's request_id is known, and the
+    # consumers read it with getattr(exc, "request_id", <their own>).
+    request_id: str
 
     def __init__(
         self,

@@ -74,7 +74,8 @@ class User(AbstractUser):
     )
     full_name = models.CharField(_("họ và tên"), max_length=120, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    # django-stubs does not declare AbstractUser.Meta, which Django defines (abstract = True).
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("tài khoản cán bộ")
         verbose_name_plural = _("tài khoản cán bộ")
 

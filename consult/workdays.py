@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 
 
 def holidays_from_settings() -> set[dt.date]:
-    return {dt.date.fromisoformat(str(v)) for v in settings.CONSULT.get("PUBLIC_HOLIDAYS", [])}
+    # settings.CONSULT mixes value types (dict[str, object] to mypy): this one is a list.
+    configured: Any = settings.CONSULT.get("PUBLIC_HOLIDAYS", [])
+    return {dt.date.fromisoformat(str(v)) for v in configured}
 
 
 def holidays_from_database(

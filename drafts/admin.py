@@ -25,11 +25,30 @@ class SectorAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
 
 
+# Tuples: one sequence serves as both `fields` and `readonly_fields`, whose declared types differ.
+_ATTACHMENT_FIELDS = ("kind", "title", "original_name", "content_type", "size", "uploaded_at")
+_EXPORT_JOB_FIELDS = (
+    "draft",
+    "fmt",
+    "layout",
+    "with_contacts",
+    "requested_by",
+    "status",
+    "progress",
+    "total",
+    "count",
+    "error",
+    "created_at",
+    "updated_at",
+    "finished_at",
+)
+
+
 class AttachmentInline(admin.TabularInline):
     model = DraftAttachment
     extra = 0
-    fields = ["kind", "title", "original_name", "content_type", "size", "uploaded_at"]
-    readonly_fields = fields
+    fields = _ATTACHMENT_FIELDS
+    readonly_fields = _ATTACHMENT_FIELDS
     can_delete = False
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -80,22 +99,8 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_filter = ["status", "fmt"]
     list_select_related = ["draft", "requested_by"]
     search_fields = ["draft__title"]
-    fields = [
-        "draft",
-        "fmt",
-        "layout",
-        "with_contacts",
-        "requested_by",
-        "status",
-        "progress",
-        "total",
-        "count",
-        "error",
-        "created_at",
-        "updated_at",
-        "finished_at",
-    ]
-    readonly_fields = fields
+    fields = _EXPORT_JOB_FIELDS
+    readonly_fields = _EXPORT_JOB_FIELDS
 
     @admin.display(description=_("Người yêu cầu"), ordering="requested_by__username")
     def requester(self, job: ExportJob) -> str:

@@ -176,7 +176,7 @@ def _draft(
     title: str,
     agency: str,
     kind: str,
-    sector: str,
+    sector: str | None,
     summary: str,
     opens_at: dt.datetime,
     closes_at: dt.datetime,

@@ -29,7 +29,7 @@ import zipfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
@@ -195,11 +195,12 @@ def _choices(choices: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 
 Progress = Callable[[int], None]
+_Row = TypeVar("_Row")  # a Comment (DOCX) or a row tuple (XLSX, CSV)
 PROGRESS_EVERY = 500
 
 
-def _with_progress(comments: Iterator[Comment], progress: Progress | None) -> Iterator[Comment]:
-    """Pass the comments through, telling `progress` how many were read every PROGRESS_EVERY
+def _with_progress(comments: Iterator[_Row], progress: Progress | None) -> Iterator[_Row]:
+    """Pass the comments (instances or row tuples) through, telling `progress` how many were read every PROGRESS_EVERY
     (a prepared download shows it, drafts/export_jobs.py); `None` costs nothing."""
     if progress is None:
         yield from comments

@@ -5,15 +5,18 @@ every rule (period, minimum duration, contact, consent, file types) is checked o
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from consult.errors import Invalid
+from consult.errors import DomainError
 from consult.models import Agency
 from drafts.models import Comment, DocumentKind, DraftAttachment, DraftNode, Sector
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -21,7 +24,7 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 class ServiceForm(forms.Form):
     """A form whose validation happens in a service; `errors_attach` shows its messages."""
 
-    def errors_attach(self, error: Invalid) -> list[str]:
+    def errors_attach(self, error: DomainError) -> list[str]:
         """Put each field message on its field; return the messages of unknown fields."""
         others = []
         for name, message in error.fields.items():
@@ -62,7 +65,7 @@ class CommentForm(ServiceForm):
 
     def __init__(self, *args: Any, articles: list[DraftNode] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("Toàn bộ dự thảo (góp ý chung)"))]
+        choices: list[tuple[str, StrOrPromise]] = [("", _("Toàn bộ dự thảo (góp ý chung)"))]
         for node in articles or []:
             label = node.citation or f"Điều {node.number}"
             if node.title:
@@ -70,7 +73,7 @@ class CommentForm(ServiceForm):
             # The anchor, not the number: a decision and the regulation it issues both have
             # an "Điều 1".
             choices.append((node.anchor, label))
-        self.fields["article"].choices = choices
+        cast(forms.ChoiceField, self.fields["article"]).choices = choices
         if not self.is_bound:
             # One id per rendered form: a double click or a retried POST finds the first comment.
             self.initial.setdefault("request_id", uuid.uuid4().hex)
@@ -161,7 +164,7 @@ class DraftForm(ServiceForm):
     def __init__(self, *args: Any, agencies: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if agencies is not None:
-            self.fields["agency"].queryset = agencies
+            cast(forms.ModelChoiceField, self.fields["agency"]).queryset = agencies
         minimums = "; ".join(
             _("%(kind)s: %(days)s ngày") % {"kind": kind.name, "days": kind.min_comment_days}
             for kind in DocumentKind.objects.all()
@@ -220,9 +223,9 @@ class OfflineCommentForm(ServiceForm):
 
     def __init__(self, *args: Any, articles: list[DraftNode] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("Toàn bộ dự thảo (góp ý chung)"))]
+        choices: list[tuple[str, StrOrPromise]] = [("", _("Toàn bộ dự thảo (góp ý chung)"))]
         choices += [(n.anchor, n.citation or f"Điều {n.number}") for n in articles or []]
-        self.fields["article"].choices = choices
+        cast(forms.ChoiceField, self.fields["article"]).choices = choices
 
 
 class ReportForm(ServiceForm):

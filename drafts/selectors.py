@@ -161,7 +161,7 @@ def draft_list_public(
 def draft_list_manageable(*, viewer: Any, query: str = "") -> QuerySet[Draft]:
     """Drafts `viewer` may manage: all for moderators and administrators, their agency's for
     agency staff, none for anybody else."""
-    drafts = Draft.objects.select_related("kind", "agency", "sector").annotate(
+    drafts: QuerySet[Draft] = Draft.objects.select_related("kind", "agency", "sector").annotate(
         pending_count=Count("comments", filter=Q(comments__status=Comment.Status.PENDING)),
         comment_count=Count("comments"),
     )

@@ -908,7 +908,7 @@ def comment_index(comment: Comment) -> None:
         status=comment.status,
         version=comment.version,
         text=comment.body,
-        topic=comment.article.citation if comment.article_id else "",
+        topic=comment.article.citation if comment.article is not None else "",
         author_label=author,
         submitted_at=comment.submitted_at,
     )

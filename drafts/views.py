@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from consult import rules
 from consult.errors import Conflict, DomainError, Invalid, NotFound, PeriodClosed, TooLarge
-from consult.models import Agency
+from consult.models import Agency, User
 from consult.templatetags.consult_tags import vn_time
 from drafts import attachments as files
 from drafts import selectors, services
@@ -373,7 +373,9 @@ def staff_draft_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect(_staff_url(draft, "staff-import"))
     else:
-        initial = {"agency": request.user.agency_id} if request.user.agency_id else {}
+        user = request.user  # a staff account: login_required and MANAGE_DRAFT above
+        agency_id = user.agency_id if isinstance(user, User) else None
+        initial = {"agency": agency_id} if agency_id else {}
         form = DraftForm(initial=initial, agencies=agencies)
     return render(
         request,

@@ -157,7 +157,8 @@ def frame_parse(text: str | None, *, staff: bool) -> ClientFrame:
     if not isinstance(request_id, str) or len(request_id) > 64:
         raise Invalid(_("request_id không hợp lệ."), code="bad_frame")
     try:
-        action = ACTIONS.get(payload.get("type")) if isinstance(payload.get("type"), str) else None
+        kind = payload.get("type")
+        action = ACTIONS.get(kind) if isinstance(kind, str) else None
         if action is None:
             raise Invalid(_("Thao tác không được hỗ trợ."), code="unknown_action")
         if action.staff_only and not staff:
@@ -174,6 +175,6 @@ def frame_parse(text: str | None, *, staff: bool) -> ClientFrame:
             args[name] = _field(name, kind, payload[name])
     except DomainError as exc:
         # The client's request_id is known by now: the error frame answers that request.
-        exc.request_id = request_id  # type: ignore[attr-defined]  -- read by the consumer
+        exc.request_id = request_id  # read by the consumer
         raise
     return ClientFrame(action=action, request_id=request_id, args=args)

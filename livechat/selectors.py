@@ -130,8 +130,8 @@ def question_staff_dict(question: Question) -> dict[str, Any]:
             "position": question.position,
             "forwarded_to": leader_to_dict(question.forwarded_to),
             "rejection_reason": (
-                {"id": question.rejection_reason_id, "title": question.rejection_reason.title}
-                if question.rejection_reason_id
+                {"id": question.rejection_reason_id, "title": reason.title}
+                if (reason := question.rejection_reason) is not None
                 else None
             ),
             "merged_into": question.merged_into_id,
@@ -233,11 +233,9 @@ def question_tracking_dict(question: Question) -> dict[str, Any]:
         "merged_into": target.pk if target is not question else None,
         "rejection_reason": None,
     }
-    if question.status == Question.Status.REJECTED and question.rejection_reason_id:
-        data["rejection_reason"] = {
-            "title": question.rejection_reason.title,
-            "explanation": question.rejection_reason.explanation,
-        }
+    reason = question.rejection_reason  # no query when there is none
+    if question.status == Question.Status.REJECTED and reason is not None:
+        data["rejection_reason"] = {"title": reason.title, "explanation": reason.explanation}
     return data
 
 
@@ -391,7 +389,8 @@ def dialogue_get_fresh(*, dialogue_id: int) -> Dialogue:
 def event_list_after(*, dialogue_id: int, audience: str, after: int) -> list[DialogueEvent] | None:
     """Events after `after` for this audience, in order; None when the client is too far
     behind (or ahead) and needs a fresh snapshot instead."""
-    limit = int(settings.CONSULT["REPLAY_LIMIT"])
+    consult: dict[str, Any] = settings.CONSULT  # mixed value types: dict[str, object] to mypy
+    limit = int(consult["REPLAY_LIMIT"])
     counters = Dialogue.objects.values("last_seq", "last_public_seq").get(pk=dialogue_id)
     last = counters["last_seq"] if audience == STAFF else counters["last_public_seq"]
     if after < 0 or after > last or last - after > limit:

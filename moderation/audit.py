@@ -40,7 +40,7 @@ class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise _immutable("audit entries cannot be changed")
 
-    update.alters_data = True  # type: ignore[attr-defined]  -- as Django marks QuerySet.update
+    update.alters_data = True  # type: ignore[attr-defined]  # as Django marks QuerySet.update
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise _immutable("audit entries cannot be deleted")

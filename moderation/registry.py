@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class ItemType:
     kind: str
-    label: str
+    # Usually a lazy translation, shown in the language of the page that reads it.
+    label: StrOrPromise
     # Short, human-readable label of one item for the audit log (never contact details).
     describe: Callable[[Any], str]
     # The state moderators see, sent back with a conflict so the loser gets the fresh state.

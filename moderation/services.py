@@ -69,7 +69,7 @@ def version_check(*, item_kind: str, item: Any, expected_version: int | None) ->
 
 
 def reason_get_active(*, reason_id: int | str | None) -> RejectionReason | None:
-    if reason_id in (None, ""):
+    if reason_id is None or reason_id == "":
         return None
     try:
         return RejectionReason.objects.get(pk=int(reason_id), is_active=True)
