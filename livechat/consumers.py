@@ -16,8 +16,8 @@ import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -212,7 +212,9 @@ def _dispatch(
     a = frame.args
     name = frame.action.name
     version = a.get("version")
-    qid = a.get("question_id")
+    qid_given = a.get("question_id")
+    # The protocol requires an int question_id of every action whose handler reads it.
+    qid = cast(int, qid_given)
 
     handlers: dict[str, Callable[[], Any]] = {
         "approve": lambda: services.question_approve(
@@ -247,7 +249,7 @@ def _dispatch(
             actor=user, question_id=qid, expected_version=version
         ),
     }
-    if qid is not None:
+    if qid_given is not None:
         # A socket acts only on its own dialogue's questions.
         selectors.question_get(question_id=qid, dialogue_id=dialogue_id)
     if name == "upvote":
@@ -359,7 +361,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 audience=self.audience,
                 after=after,
             )
-        if replay is None:
+        if replay is None or after is None:  # (no `after`, no replay)
             cached = hub.snapshot_cached(self.audience)
             if cached is None:
                 cached = await _read_shared(
@@ -375,13 +377,15 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             self.last_seq = after
             self._push(_text(_dumps({"type": "resumed", "seq": after, "role": self.audience})))
             for event in replay:
+                event_seq: int | None
+                frame: str | None
                 if self.audience == selectors.STAFF:
-                    seq, text = event.seq, events.staff_frame(event)
+                    event_seq, frame = event.seq, events.staff_frame(event)
                 else:
-                    seq, text = event.public_seq, events.public_frame(event)
-                if text is not None and seq == self.last_seq + 1:
-                    self.last_seq = seq
-                    self._push(_text(text))
+                    event_seq, frame = event.public_seq, events.public_frame(event)
+                if frame is not None and event_seq is not None and event_seq == self.last_seq + 1:
+                    self.last_seq = event_seq
+                    self._push(_text(frame))
         # From here on nothing awaits until the buffer is flushed, so the hub cannot interleave.
         self.syncing = False
         buffered, self.buffer = self.buffer, []
@@ -440,7 +444,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         with contextlib.suppress(Exception):
             await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
 
-    async def _drain(self, coro: Generator[Any, None, Any], waiting: Any) -> None:
+    async def _drain(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
         try:
             await _resume(coro, waiting)
             while self.backlog:
