@@ -24,14 +24,19 @@ def _when(payload: dict[str, Any]) -> str:
     )
 
 
+SERVER_LABELS = {
+    "websockets": "plain `websockets` (reference)",
+    "daphne": "daphne (`python -m consult.server`)",
+    "daphne-stock": "stock daphne (`daphne`)",
+}
+
+
 def fanout_section(payload: dict[str, Any]) -> list[str]:
     rows = []
     for r in payload["rows"]:
-        label = (
-            "plain `websockets` (reference)"
-            if r["server"] == "websockets"
-            else f"{r['server']} ×{r['processes']} + Redis"
-        )
+        label = SERVER_LABELS.get(r["server"], r["server"])
+        if r["server"] != "websockets":
+            label += f" ×{r['processes']} + Redis"
         cpu = fmt(r["cpu_us_per_delivery"])
         if len(r["per_process"]) > 1:
             cpu += " (" + " / ".join(fmt(p["cpu_us_per_delivery"]) for p in r["per_process"]) + ")"

@@ -49,6 +49,12 @@ AnswerState = Question.AnswerState
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _setting_int(name: str, default: int | None = None) -> int:
+    """An integer of settings.CONSULT (whose values django-stubs types as `object`)."""
+    value: Any = settings.CONSULT[name] if default is None else settings.CONSULT.get(name, default)
+    return int(value)
+
+
 def _tracking_code_new() -> str:
     return "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(10))
 
@@ -288,12 +294,11 @@ def question_submit(
     is public before a moderator approves it.
     """
     errors = FieldErrors()
-    cfg = settings.CONSULT
     asker_name = errors.text("asker_name", asker_name, max_length=120)
     locality = errors.text("locality", locality, max_length=120)
     email = errors.email("email", email)
     phone = errors.phone("phone", phone)
-    body = errors.text("body", body, max_length=cfg["QUESTION_MAX_LENGTH"], multiline=True)
+    body = errors.text("body", body, max_length=_setting_int("QUESTION_MAX_LENGTH"), multiline=True)
     consent = errors.boolean("consent", consent)
     publish_name = errors.boolean("publish_name", publish_name)
     request_id = errors.request_id("request_id", request_id)
@@ -318,11 +323,13 @@ def question_submit(
             % {"status": dialogue.get_status_display()},
             code="not_accepting",
         )
-    ratelimit_hit(scope="question-ip", identity=client_ip, limit=cfg["SUBMISSIONS_PER_IP_PER_HOUR"])
+    ratelimit_hit(
+        scope="question-ip", identity=client_ip, limit=_setting_int("SUBMISSIONS_PER_IP_PER_HOUR")
+    )
     ratelimit_hit(
         scope="question-contact",
         identity=email or phone,
-        limit=cfg["SUBMISSIONS_PER_CONTACT_PER_HOUR"],
+        limit=_setting_int("SUBMISSIONS_PER_CONTACT_PER_HOUR"),
     )
     try:
         with transaction.atomic():
@@ -382,7 +389,7 @@ def question_upvote(
     ratelimit_hit(
         scope="upvote-ip",
         identity=client_ip,
-        limit=settings.CONSULT.get("UPVOTES_PER_IP_PER_HOUR", 300),
+        limit=_setting_int("UPVOTES_PER_IP_PER_HOUR", 300),
     )
     voter_hash = _voter_hash(voter_token)
     with transaction.atomic():
@@ -503,9 +510,7 @@ def question_edit(
     Moderators. Emits `question.edited` (public too when the question is published).
     """
     errors = FieldErrors()
-    body = errors.text(
-        "body", body, max_length=settings.CONSULT["QUESTION_MAX_LENGTH"], multiline=True
-    )
+    body = errors.text("body", body, max_length=_setting_int("QUESTION_MAX_LENGTH"), multiline=True)
     errors.raise_if_any()
     with transaction.atomic():
         question = _question_lock(question_id)
@@ -852,7 +857,7 @@ def written_due_date(dialogue_id: int) -> Any:
     dialogue = Dialogue.objects.only("ends_at", "ended_at").get(pk=dialogue_id)
     end = dialogue.ended_at or dialogue.ends_at
     start = max(timezone.localdate(end), timezone.localdate())
-    return add_working_days(start, settings.CONSULT["WRITTEN_ANSWER_WORKING_DAYS"])
+    return add_working_days(start, _setting_int("WRITTEN_ANSWER_WORKING_DAYS"))
 
 
 # --- leaders ---------------------------------------------------------------------------------
@@ -888,9 +893,7 @@ def answer_post(
     """
     rules.require(actor, ANSWER_QUESTION)
     errors = FieldErrors()
-    body = errors.text(
-        "body", body, max_length=settings.CONSULT["ANSWER_MAX_LENGTH"], multiline=True
-    )
+    body = errors.text("body", body, max_length=_setting_int("ANSWER_MAX_LENGTH"), multiline=True)
     request_id = errors.request_id("request_id", request_id)
     errors.raise_if_any()
     with transaction.atomic():

@@ -537,7 +537,7 @@ _PREPARED_MAX_CHARS = 2000
 
 class _Prepared(NamedTuple):
     words: tuple[str, ...]
-    count: Counter[str]  # word counts of the first NEAR_MAX_WORDS words (the head)
+    counts: Counter[str]  # word counts of the first NEAR_MAX_WORDS words (the head)
     distinct: frozenset[str]  # the head's distinct words
     repeats: int  # head words that repeat an earlier one: len(head) - len(distinct)
 

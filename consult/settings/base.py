@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -143,14 +144,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
+    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "consult.layers.RedisChannelLayer",  # channels-redis, one fix: consult.layers
             "CONFIG": {
@@ -268,7 +269,7 @@ MAX_REQUEST_BYTES = env_int(
 )
 
 # --- Consult's own settings -------------------------------------------------------------
-CONSULT = {
+CONSULT: dict[str, Any] = {
     "SITE_NAME": env_str("CONSULT_SITE_NAME", "Cổng thông tin điện tử tỉnh"),
     "PROVINCE_NAME": env_str("CONSULT_PROVINCE_NAME", "tỉnh Bình An"),
     # Origins allowed to open the dialogue WebSocket in addition to ALLOWED_HOSTS.
