@@ -380,6 +380,7 @@ def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any
         publish_name=payload.publish_name,
         request_id=payload.request_id,
         client_ip=request.META.get("REMOTE_ADDR", ""),
+        dialogue=dialogue,
     )
     body = {"id": question.pk, "status": question.status, "tracking_code": question.tracking_code}
     return Status(201 if created else 200, body)

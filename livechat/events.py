@@ -11,7 +11,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 
 from consult.broadcast import group_send_soon
 from livechat.models import Dialogue, DialogueEvent
@@ -78,6 +78,31 @@ def public_frame(event: DialogueEvent) -> str | None:
     return frame_text(seq=event.public_seq, event_type=event.type, data=event.public_data or {})
 
 
+# The dialogue's counters raised by one in one UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+).
+_SEQ_NEXT = (
+    'UPDATE "livechat_dialogue" SET "last_seq" = "last_seq" + 1 '
+    'WHERE "id" = %s RETURNING "last_seq", "last_public_seq"'
+)
+_SEQ_NEXT_PUBLIC = (
+    'UPDATE "livechat_dialogue" SET "last_seq" = "last_seq" + 1, '
+    '"last_public_seq" = "last_public_seq" + 1 '
+    'WHERE "id" = %s RETURNING "last_seq", "last_public_seq"'
+)
+
+
+def _seq_next(dialogue_id: int, *, public: bool) -> tuple[int, int | None]:
+    """Raise the dialogue's counters by one (and its public one when `public`) and return the
+    new values. The UPDATE takes the row lock that a SELECT ... FOR UPDATE took before, so
+    concurrent appends still queue on the row and numbers stay gap-free, in one round trip
+    instead of two."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SEQ_NEXT_PUBLIC if public else _SEQ_NEXT, [dialogue_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Dialogue.DoesNotExist(f"no dialogue {dialogue_id}")
+    return row[0], (row[1] if public else None)
+
+
 def event_append(
     *,
     dialogue_id: int,
@@ -95,26 +120,14 @@ def event_append(
         raise ValueError(f"unknown event type {event_type!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_append must run inside the transaction of the change")
-    dialogue = (
-        Dialogue.objects.select_for_update().only("last_seq", "last_public_seq").get(pk=dialogue_id)
-    )
-    dialogue.last_seq += 1
-    update_fields = ["last_seq"]
-    public_seq = None
-    if public_data is not None:
-        dialogue.last_public_seq += 1
-        public_seq = dialogue.last_public_seq
-        update_fields.append("last_public_seq")
-    Dialogue.objects.filter(pk=dialogue_id).update(
-        **{field: getattr(dialogue, field) for field in update_fields}
-    )
+    seq, public_seq = _seq_next(dialogue_id, public=public_data is not None)
     # Round-trip through JSON now so what is stored equals what is sent and replayed.
     data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     if public_data is not None:
         public_data = json.loads(json.dumps(public_data, cls=DjangoJSONEncoder))
     event = DialogueEvent.objects.create(
         dialogue_id=dialogue_id,
-        seq=dialogue.last_seq,
+        seq=seq,
         public_seq=public_seq,
         type=event_type,
         data=data,

@@ -3,6 +3,7 @@ a public viewer never gets a pending or rejected question, nor anyone's contact 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -99,9 +100,14 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     }
 
 
-def question_public_dict(question: Question) -> dict[str, Any]:
+def question_public_dict(
+    question: Question, *, answers: Iterable[Answer] | None = None
+) -> dict[str, Any]:
     """What anyone may see of a published question: never contact details, never the name
-    unless the asker opted in."""
+    unless the asker opted in. `answers`: the question's answers when the caller already
+    knows them (a question created in this transaction has none), else they are read."""
+    if answers is None:
+        answers = question.answers.all()
     return {
         "id": question.pk,
         "display_name": question.display_name,
@@ -111,13 +117,16 @@ def question_public_dict(question: Question) -> dict[str, Any]:
         "answer_state": question.answer_state,
         "upvote_count": question.upvote_count,
         "published_at": question.published_at,
-        "answers": [answer_to_dict(a) for a in question.answers.all()],
+        "answers": [answer_to_dict(a) for a in answers],
     }
 
 
-def question_staff_dict(question: Question) -> dict[str, Any]:
-    """What moderators and leaders see: everything but the contact details themselves."""
-    data = question_public_dict(question)
+def question_staff_dict(
+    question: Question, *, answers: Iterable[Answer] | None = None
+) -> dict[str, Any]:
+    """What moderators and leaders see: everything but the contact details themselves
+    (`answers` as for question_public_dict)."""
+    data = question_public_dict(question, answers=answers)
     data.update(
         {
             "asker_name": question.asker_name,

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -286,11 +286,14 @@ def question_submit(
     publish_name: Any = False,
     request_id: Any = "",
     client_ip: str = "",
+    dialogue: Dialogue | None = None,
 ) -> tuple[Question, bool]:
     """A citizen sends a question to an announced or live dialogue.
 
-    Anyone may call it. Returns (question, created): a retry with the same `request_id` returns
-    the first question and creates nothing. Emits `question.submitted` to staff only; nothing
+    Anyone may call it. `dialogue`: the dialogue `dialogue_id` names when the caller has just
+    read it (the API does, by slug), so it is not read a second time. Returns (question,
+    created): a retry with the same `request_id` returns the first question and creates
+    nothing. Emits `question.submitted` to staff only; nothing
     is public before a moderator approves it.
     """
     errors = FieldErrors()
@@ -308,10 +311,11 @@ def question_submit(
         errors.add("consent", _("Bạn cần đồng ý với việc xử lý thông tin cá nhân để gửi câu hỏi."))
     errors.raise_if_any()
 
-    try:
-        dialogue = Dialogue.objects.get(pk=dialogue_id)
-    except Dialogue.DoesNotExist as exc:
-        raise NotFound(_("Không tìm thấy cuộc đối thoại.")) from exc
+    if dialogue is None or dialogue.pk != dialogue_id:
+        try:
+            dialogue = Dialogue.objects.get(pk=dialogue_id)
+        except Dialogue.DoesNotExist as exc:
+            raise NotFound(_("Không tìm thấy cuộc đối thoại.")) from exc
 
     if request_id:
         existing = Question.objects.filter(dialogue=dialogue, request_id=request_id).first()
@@ -352,13 +356,10 @@ def question_submit(
             # Created in this transaction with every value set here, and without answers: its
             # staff view comes from this instance rather than from reading it back (two
             # queries; a test holds the two equal).
-            prefetch_related_objects(
-                [question], Prefetch("answers", queryset=Answer.objects.none())
-            )
             events.event_append(
                 dialogue_id=dialogue.pk,
                 event_type=events.QUESTION_SUBMITTED,
-                data={"question": question_staff_dict(question)},
+                data={"question": question_staff_dict(question, answers=())},
             )
     except IntegrityError:
         # Two identical requests at the same moment: the other one committed first.

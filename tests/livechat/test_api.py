@@ -133,6 +133,30 @@ def test_citizen_can_submit_question(dialogue):
     assert question.tracking_code == body["tracking_code"]
 
 
+def test_question_over_the_api_reads_its_dialogue_once_and_appends_in_one_update(dialogue):
+    # The hot path of question intake (docs/performance.md): the API reads the dialogue by
+    # slug and hands it to the service; the event log's counters rise in one UPDATE.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The first question of a process also reads the prohibited terms (then kept).
+    assert post(Client(), f"/dialogues/{dialogue.slug}/questions", payload()).status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        response = post(Client(), f"/dialogues/{dialogue.slug}/questions", payload())
+    assert response.status_code == 201
+    sql = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
+    ]
+    dialogue_reads = [s for s in sql if s.startswith("SELECT") and '"livechat_dialogue"' in s]
+    assert len(dialogue_reads) == 1, sql
+    assert not [s for s in sql if "FOR UPDATE" in s], sql
+    assert len(sql) == 8, sql
+    dialogue.refresh_from_db()
+    assert dialogue.last_seq == 2
+
+
 def test_retry_with_same_request_id_returns_200_with_same_body(dialogue):
     data = payload(request_id="retry-123")
     first = post(Client(), f"/dialogues/{dialogue.slug}/questions", data)

@@ -190,6 +190,18 @@ def test_submitted_event_carries_what_reading_the_question_back_gives(dialogue, 
     assert event.data == {"question": expected}
 
 
+def test_submit_reads_the_dialogue_when_the_one_given_is_another(dialogue, chair):
+    # `dialogue=` only saves a read; `dialogue_id` decides where the question goes.
+    other = make_dialogue(chair, slug="doi-thoai-khac")
+    question, created = services.question_submit(
+        dialogue_id=dialogue.pk, dialogue=other, **QUESTION_DEFAULTS, request_id="req-x"
+    )
+    assert created
+    assert question.dialogue_id == dialogue.pk
+    assert [e.seq for e in log(dialogue)] == [1]
+    assert not log(other)
+
+
 def test_retry_with_same_request_id_creates_nothing(dialogue, django_capture_on_commit_callbacks):
     first, created = services.question_submit(
         dialogue_id=dialogue.pk, **QUESTION_DEFAULTS, request_id="req-1"
