@@ -79,15 +79,15 @@ def public_frame(event: DialogueEvent) -> str | None:
 
 
 # The dialogue's counters raised by one in one UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+).
-_SEQ_NEXT = (
-    'UPDATE "livechat_dialogue" SET "last_seq" = "last_seq" + 1 '
-    'WHERE "id" = %s RETURNING "last_seq", "last_public_seq"'
-)
-_SEQ_NEXT_PUBLIC = (
-    'UPDATE "livechat_dialogue" SET "last_seq" = "last_seq" + 1, '
-    '"last_public_seq" = "last_public_seq" + 1 '
-    'WHERE "id" = %s RETURNING "last_seq", "last_public_seq"'
-)
+def _seq_sql(*, public: bool) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Dialogue._meta.db_table)
+    seq, public_seq = quote("last_seq"), quote("last_public_seq")
+    raise_public = f", {public_seq} = {public_seq} + 1" if public else ""
+    return (
+        f"UPDATE {table} SET {seq} = {seq} + 1{raise_public} "  # noqa: S608 (names only)
+        f"WHERE {quote('id')} = %s RETURNING {seq}, {public_seq}"
+    )
 
 
 def _seq_next(dialogue_id: int, *, public: bool) -> tuple[int, int | None]:
@@ -96,7 +96,7 @@ def _seq_next(dialogue_id: int, *, public: bool) -> tuple[int, int | None]:
     concurrent appends still queue on the row and numbers stay gap-free, in one round trip
     instead of two."""
     with connection.cursor() as cursor:
-        cursor.execute(_SEQ_NEXT_PUBLIC if public else _SEQ_NEXT, [dialogue_id])
+        cursor.execute(_seq_sql(public=public), [dialogue_id])
         row = cursor.fetchone()
     if row is None:
         raise Dialogue.DoesNotExist(f"no dialogue {dialogue_id}")
