@@ -338,9 +338,14 @@ class HubRegistry:
                 return
             for members in hub.subscribers.values():
                 members.discard(subscriber)
-            if len(hub) == 0:
-                del self.hubs[dialogue_id]
-                await hub.stop()
+            if len(hub) > 0:
+                return
+            del self.hubs[dialogue_id]
+        # Stopped outside the lock: leaving the group and clearing the viewer count wait on
+        # Redis, and every socket opening in this process (any dialogue) waits for the lock.
+        # A socket of the same dialogue opening meanwhile starts a hub of its own, with its own
+        # channel, so the two never share state.
+        await hub.stop()
 
 
 _registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HubRegistry] = (
