@@ -46,32 +46,42 @@ class LiveData:
     session_cookie: str = ""
 
 
-def dialogue_make(n_pending: int, n_published: int = 20) -> LiveData:
-    """A live dialogue with `n_published` questions on the page and `n_pending` to approve."""
-    from django.db.models import Max
-    from django.test import Client
+def dialogue_live_create(kind: str) -> tuple[str, Any, Any, Any]:
+    """A live dialogue of its own (agency, chair, a moderator) for one benchmark run:
+    (tag, dialogue, moderator, chair); `kind` ("bench", "soak") prefixes the names."""
     from django.utils import timezone
 
     from consult.models import Agency, Leader, User
-    from livechat import events, services
-    from livechat.models import Dialogue, DialogueEvent
+    from livechat.models import Dialogue
 
     tag = uuid.uuid4().hex[:8]
-    agency = Agency.objects.create(code=f"bench-{tag}", name="Ủy ban nhân dân tỉnh (bench)")
+    agency = Agency.objects.create(code=f"{kind}-{tag}", name=f"Ủy ban nhân dân tỉnh ({kind})")
     chair = Leader.objects.create(name="Nguyễn Văn Hùng", title="Chủ tịch UBND tỉnh", agency=agency)
     moderator = User.objects.create_user(
-        username=f"bench-{tag}", password=uuid.uuid4().hex, role="moderator"
+        username=f"{kind}-{tag}", password=uuid.uuid4().hex, role="moderator"
     )
     now = timezone.now()
     dialogue = Dialogue.objects.create(
-        slug=f"bench-{tag}",
+        slug=f"{kind}-{tag}",
         topic="Đối thoại đo tải: giải phóng mặt bằng đường vành đai",
         host_agency=agency,
         chair=chair,
         starts_at=now - dt.timedelta(minutes=5),
-        ends_at=now + dt.timedelta(hours=3),
+        ends_at=now + dt.timedelta(hours=6),
         status=Dialogue.Status.LIVE,
     )
+    return tag, dialogue, moderator, chair
+
+
+def dialogue_make(n_pending: int, n_published: int = 20) -> LiveData:
+    """A live dialogue with `n_published` questions on the page and `n_pending` to approve."""
+    from django.db.models import Max
+    from django.test import Client
+
+    from livechat import events, services
+    from livechat.models import DialogueEvent
+
+    tag, dialogue, moderator, _chair = dialogue_live_create("bench")
     ids = []
     for i in range(n_pending + n_published):
         question, _ = services.question_submit(

@@ -35,17 +35,22 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, process_stop, rss_mb, server_start  # noqa: E402
+from bench.common import (  # noqa: E402
+    django_setup,
+    free_port,
+    process_stop,
+    rss_mb,
+    server_start,
+)
+from bench.live import dialogue_live_create  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
@@ -55,47 +60,8 @@ SAMPLE_SECONDS = 10.0
 # --- setup -------------------------------------------------------------------------------------
 
 
-def setup_django(database_url: str, redis_url: str, prefix: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["REDIS_URL"] = redis_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "consult.settings.dev"
-    os.environ["DEBUG"] = "0"
-    os.environ["CHANNEL_PREFIX"] = prefix
-    os.environ["CACHE_PREFIX"] = prefix + "-cache"
-    os.environ["ALLOWED_HOSTS"] = f"{HOST},localhost,testserver"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
-    os.environ["SUBMISSIONS_PER_IP_PER_HOUR"] = "0"  # 0 disables the limit
-    os.environ["SUBMISSIONS_PER_CONTACT_PER_HOUR"] = "0"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
 def make_data() -> dict[str, Any]:
-    from consult.models import Agency, Leader, User
-    from livechat.models import Dialogue
-
-    tag = uuid.uuid4().hex[:8]
-    agency = Agency.objects.create(code=f"soak-{tag}", name="Ủy ban nhân dân tỉnh (soak)")
-    chair = Leader.objects.create(name="Nguyễn Văn Hùng", title="Chủ tịch UBND tỉnh", agency=agency)
-    moderator = User.objects.create_user(
-        username=f"soak-{tag}", password=uuid.uuid4().hex, role="moderator"
-    )
-    from django.utils import timezone
-
-    now = timezone.now()
-    dialogue = Dialogue.objects.create(
-        slug=f"soak-{tag}",
-        topic="Đối thoại thử bền: giải phóng mặt bằng đường vành đai",
-        host_agency=agency,
-        chair=chair,
-        starts_at=now - dt.timedelta(minutes=5),
-        ends_at=now + dt.timedelta(hours=6),
-        status=Dialogue.Status.LIVE,
-    )
+    _tag, dialogue, moderator, chair = dialogue_live_create("soak")
     return {"dialogue": dialogue, "moderator": moderator, "chair": chair}
 
 
@@ -316,7 +282,8 @@ async def soak(args: argparse.Namespace, port: int, pid: int, data: dict[str, An
     stop = threading.Event()
     counts = {"events": 0}
     producer = threading.Thread(target=produce, args=(data, args.rate, stop, counts), daemon=True)
-    prefixes = [os.environ["CHANNEL_PREFIX"], os.environ["CACHE_PREFIX"]]
+    # The bench gives the channel layer and the cache one prefix: count each key once.
+    prefixes = sorted({os.environ["CHANNEL_PREFIX"], os.environ["CACHE_PREFIX"]})
     samples: list[dict[str, Any]] = []
 
     async def sample() -> None:
@@ -328,7 +295,7 @@ async def soak(args: argparse.Namespace, port: int, pid: int, data: dict[str, An
                     "t": round(loop.time() - started, 1),
                     "rss_mb": round(rss_mb(pid), 1),
                     "redis_dbsize": keys["dbsize"],
-                    "redis_keys_run": keys[prefixes[0]] + keys[prefixes[1]],
+                    "redis_keys_run": sum(keys[p] for p in prefixes),
                     "events": counts["events"],
                     "connects": sum(v.connects for v in viewers),
                 }
@@ -385,7 +352,7 @@ async def soak(args: argparse.Namespace, port: int, pid: int, data: dict[str, An
         "rss_mb_end": round(rss_mb(pid), 1),
         "rss_mb_max": round(max(rss), 1),
         "rss_mb_median": round(statistics.median(rss), 1),
-        "redis_keys_run_end": keys_end[prefixes[0]] + keys_end[prefixes[1]],
+        "redis_keys_run_end": sum(keys_end[p] for p in prefixes),
         "redis_keys_run_max": max((s["redis_keys_run"] for s in samples), default=0),
         "redis_dbsize_end": keys_end["dbsize"],
         "samples": samples,
@@ -405,14 +372,9 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
 
-    scratch = None
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url:
-        scratch = Path(tempfile.mkdtemp(prefix="consult-soak-")) / "db.sqlite3"
-        database_url = f"sqlite:///{scratch}"
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    prefix = f"consult-soak-{uuid.uuid4().hex[:8]}"
-    setup_django(database_url, redis_url, prefix)
+    # DATABASE_URL when set, else a scratch SQLite file; REDIS_URL or the local Redis, under a
+    # fresh channel and cache prefix (bench.common.django_setup).
+    chosen = django_setup("env" if os.environ.get("DATABASE_URL") else "sqlite")
     data = make_data()
     port = free_port()
     process = server_start("daphne", port)
@@ -429,7 +391,7 @@ def main() -> None:
     result.update(
         {
             "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "database": "sqlite (scratch)" if scratch else database_url.split("://")[0],
+            "database": chosen["database"],
             "server": "daphne (python -m consult.server), 1 process, Redis channel layer",
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
