@@ -240,3 +240,44 @@ async def test_a_client_that_stops_reading_delays_no_one(dialogue, moderator, mo
         assert closing == {"type": "websocket.close", "code": CLOSE_TOO_SLOW}
     finally:
         await close_all(sockets)
+
+
+class _Viewer:
+    audience = "public"
+
+    def frame_deliver(self, seq: int, message: dict[str, Any]) -> None:
+        pass
+
+
+async def test_a_hub_stopping_holds_up_no_socket_opening(monkeypatch):
+    # Stopping a hub waits on Redis (leaving the group, clearing the viewer count). Sockets
+    # opening meanwhile, of any dialogue, must not wait for it (in a reconnect churn they timed
+    # out behind the registry lock).
+    stopping, release = asyncio.Event(), asyncio.Event()
+    started: list[int] = []
+
+    async def start(self: DialogueHub) -> None:
+        started.append(self.dialogue_id)
+
+    async def stop(self: DialogueHub) -> None:
+        stopping.set()
+        await release.wait()
+
+    monkeypatch.setattr(DialogueHub, "start", start)
+    monkeypatch.setattr(DialogueHub, "stop", stop)
+    registry = fanout.HubRegistry()
+    leaving, other, same = _Viewer(), _Viewer(), _Viewer()
+    first = await registry.subscribe(1, leaving)
+    unsubscribing = asyncio.ensure_future(registry.unsubscribe(1, leaving))
+    try:
+        await asyncio.wait_for(stopping.wait(), 5)
+        # Another dialogue, and the same dialogue, get their hubs while the old one stops.
+        assert (await asyncio.wait_for(registry.subscribe(2, other), 1)).dialogue_id == 2
+        renewed = await asyncio.wait_for(registry.subscribe(1, same), 1)
+        assert renewed is not first and same in renewed.subscribers["public"]
+        assert started == [1, 2, 1]
+        assert not unsubscribing.done()
+    finally:
+        release.set()
+        await unsubscribing
+    assert registry.hubs[1] is renewed
