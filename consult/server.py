@@ -20,6 +20,9 @@ This module changes only that path, and only where the result on the wire is ide
   (one `send` system call, as asyncio transports do); what the kernel does not take is handed
   to Twisted's buffered write, which keeps the order. Anything unusual (TLS, compression,
   fragmentation or autobahn's queued sends, an over-long message) takes daphne's own path.
+- `--websocket-max-message-size` limits what clients send, not what the server sends:
+  autobahn applies it both ways, so under stock daphne with the limit set a snapshot larger
+  than it ends the socket (1011).
 - A connection whose unsent data already exceeds `CONSULT_WS_MAX_PENDING_BYTES` (4 MiB by
   default) when the next frame comes is a client that stopped reading: it is aborted instead of buffering without bound (daphne
   alone only drops it at the next unanswered ping). The application sees an ordinary
@@ -138,6 +141,17 @@ class ConsultWebSocketProtocol(WebSocketProtocol):
             return
         super().handle_reply(message)
 
+    def sendMessage(self, payload: bytes, *args: Any, **kwargs: Any) -> None:
+        # `--websocket-max-message-size` guards against what clients send; autobahn applies
+        # the same number to what the server sends, which would end every socket whose
+        # snapshot is larger (a dialogue of a few hundred questions) with 1011.
+        limit = self.maxMessagePayloadSize
+        self.maxMessagePayloadSize = 0
+        try:
+            super().sendMessage(payload, *args, **kwargs)
+        finally:
+            self.maxMessagePayloadSize = limit
+
     def _fast_path_open(self) -> bool:
         return (
             self.state == self.STATE_OPEN
@@ -163,8 +177,6 @@ class ConsultWebSocketProtocol(WebSocketProtocol):
         frame = self.factory.frame_cache.frame_for(message)
         if frame is None:
             return False
-        if 0 < self.maxMessagePayloadSize < len(frame) - 2:
-            return False  # autobahn refuses it with its own error
         if not transport.connected or transport.disconnecting or transport._writeDisconnected:
             return True  # the connection is going away; daphne would drop the frame too
         pending = len(transport.dataBuffer) - transport.offset + transport._tempDataLen

@@ -15,11 +15,12 @@ import time
 import urllib.request
 
 import pytest
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.logger import formatEvent
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
-from consult.server import FrameCache, LazyPformat, frame_encode
+from consult.server import ConsultWebSocketProtocol, FrameCache, LazyPformat, frame_encode
 from tests.frames_app import burst_text
 from tests.servers import AsgiServer, asgi_server
 
@@ -160,3 +161,28 @@ def test_autobahn_log_arguments_are_formatted_only_when_written() -> None:
     # How Twisted's logger (autobahn's, under daphne) formats an enabled line.
     event = {"log_format": "\n{attrs}", "attrs": lazy}
     assert formatEvent(event) == "\n" + pprint.pformat(config)
+
+
+def test_the_incoming_size_limit_does_not_cut_what_the_server_sends() -> None:
+    # Production sets --websocket-max-message-size 64 KiB against what clients send; a
+    # snapshot of a few hundred questions is larger and must still go out.
+    limits = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+    with (
+        asgi_server(app=APP, args=limits) as server,
+        connect(server.ws_url + "/ws/burst?count=1&size=200000", max_size=None) as ws,
+    ):
+        assert [ws.recv(timeout=10) for _ in range(3)] == _expected_burst(1, 200000)
+
+
+def test_autobahns_own_send_path_is_not_limited_by_the_incoming_size_either(monkeypatch) -> None:
+    seen: list[int] = []
+
+    def record(self: ConsultWebSocketProtocol, payload: bytes, *args: object, **kw: object) -> None:
+        seen.append(self.maxMessagePayloadSize)
+
+    monkeypatch.setattr(WebSocketProtocol, "sendMessage", record)
+    protocol = ConsultWebSocketProtocol.__new__(ConsultWebSocketProtocol)
+    protocol.maxMessagePayloadSize = 65536
+    protocol.sendMessage(b"x" * 200000, False)
+    assert seen == [0]  # no limit while sending
+    assert protocol.maxMessagePayloadSize == 65536  # and the incoming limit restored
