@@ -262,9 +262,9 @@ GENERAL = "general"  # the `article` of the list page for comments on the draft 
 # The list pages' order (the same on SQLite and PostgreSQL, which disagree on NULLs).
 _LIST_ORDER = (F("published_at").asc(nulls_first=True), "id")
 # What the public pages show of a comment (comment_public_dict and templates/drafts/_comment.html).
-_PUBLIC_COMMENT_FIELDS = (
+# What a preview on the draft page shows of a comment (name, type, text, time).
+_PREVIEW_COMMENT_FIELDS = (
     "id",
-    "draft_id",
     "article_id",
     "commenter_type",
     "name",
@@ -272,6 +272,10 @@ _PUBLIC_COMMENT_FIELDS = (
     "publish_name",
     "body",
     "published_at",
+)
+_PUBLIC_COMMENT_FIELDS = (
+    *_PREVIEW_COMMENT_FIELDS,
+    "draft_id",
     "submitted_at",
     "disposition",
     "response",
@@ -365,16 +369,7 @@ def _latest_per_article(
         )
         .filter(rank__lte=per_article)
         .order_by("article_id", "rank")
-        .values(
-            "id",
-            "article_id",
-            "commenter_type",
-            "name",
-            "organization",
-            "publish_name",
-            "body",
-            "published_at",
-        )
+        .values(*_PREVIEW_COMMENT_FIELDS)
     )
     type_labels = {value: str(label) for value, label in Comment.CommenterType.choices}
     anonymous = str(_("Người góp ý ẩn danh"))

@@ -131,3 +131,21 @@ def draft(agency: Agency) -> Draft:
 def other_staff(other_agency: Agency) -> User:
     """Staff of another agency (Sở Xây dựng), who must not see or manage `agency`'s drafts."""
     return make_user("agency_staff", agency=other_agency)
+
+
+def make_published_series(
+    draft: Draft, count: int, *, body: str, number: str | None = None
+) -> list[Comment]:
+    """`count` published comments on article `number` (the draft as a whole without one),
+    a minute apart within the last hour, oldest first; `body` is formatted with `n`."""
+    start = timezone.now() - dt.timedelta(hours=1)
+    return [
+        make_comment(
+            draft,
+            number=number,
+            status=Comment.Status.PUBLISHED,
+            body=body.format(n=n),
+            published_at=start + dt.timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]

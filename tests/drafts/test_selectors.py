@@ -10,7 +10,7 @@ from django.utils import timezone
 from consult.errors import NotAllowed, NotFound
 from drafts import selectors
 from drafts.models import Comment, Draft
-from tests.drafts.conftest import make_comment, make_draft
+from tests.drafts.conftest import make_comment, make_draft, make_published_series
 
 
 @pytest.fixture
@@ -176,15 +176,7 @@ def test_search_matches_whole_syllables_only(agency, hoa_binh):
 def test_draft_page_carries_the_latest_few_comments_of_each_article_newest_first(
     draft, django_assert_max_num_queries
 ):
-    start = timezone.now() - dt.timedelta(hours=1)
-    for n in range(7):
-        make_comment(
-            draft,
-            number="1",
-            status=Comment.Status.PUBLISHED,
-            body=f"Điều 1, ý kiến {n}",
-            published_at=start + dt.timedelta(minutes=n),
-        )
+    make_published_series(draft, 7, number="1", body="Điều 1, ý kiến {n}")
     make_comment(draft, number="2", status=Comment.Status.PUBLISHED, body="Điều 2, duy nhất")
     make_comment(draft, number="2", status=Comment.Status.PENDING, body="Chờ duyệt")
     for n in range(5):
@@ -209,15 +201,7 @@ def test_draft_page_without_comments_has_empty_previews(draft):
 
 
 def test_comment_list_of_an_article_is_published_only_oldest_first(draft):
-    start = timezone.now() - dt.timedelta(hours=1)
-    for n in range(3):
-        make_comment(
-            draft,
-            number="2",
-            status=Comment.Status.PUBLISHED,
-            body=f"Ý kiến {n}",
-            published_at=start + dt.timedelta(minutes=n),
-        )
+    make_published_series(draft, 3, number="2", body="Ý kiến {n}")
     make_comment(draft, number="2", status=Comment.Status.REJECTED, body="Bị từ chối")
     make_comment(draft, number="1", status=Comment.Status.PUBLISHED, body="Điều khác")
     listing = selectors.comment_list_public(draft=draft, article="dieu-2")

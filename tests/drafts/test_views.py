@@ -14,7 +14,7 @@ from django.utils import timezone
 from drafts import services
 from drafts.models import Comment, Draft, DraftAttachment
 from moderation.models import RejectionReason
-from tests.drafts.conftest import SAMPLE_TEXT, make_comment, make_draft
+from tests.drafts.conftest import SAMPLE_TEXT, make_comment, make_draft, make_published_series
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -76,15 +76,7 @@ def test_draft_page_shows_outline_deadline_receiving_unit_and_counts(client, dra
 
 
 def test_draft_page_shows_the_latest_comments_and_links_to_the_full_list(client, draft):
-    start = timezone.now() - dt.timedelta(hours=1)
-    for n in range(12):
-        make_comment(
-            draft,
-            number="1",
-            status=Comment.Status.PUBLISHED,
-            body=f"Ý kiến số {n:02d}",
-            published_at=start + dt.timedelta(minutes=n),
-        )
+    make_published_series(draft, 12, number="1", body="Ý kiến số {n:02d}")
     html = text_of(client.get(draft.get_absolute_url()))
     assert "12 góp ý đã đăng về Điều 1" in html
     # Only the latest few are on the page, however many there are.
@@ -133,15 +125,7 @@ def test_cached_draft_page_reads_no_previews_again(client, draft, django_assert_
 
 
 def test_comment_list_page_paginates_without_javascript(client, draft):
-    start = timezone.now() - dt.timedelta(hours=1)
-    for n in range(23):
-        make_comment(
-            draft,
-            number="1",
-            status=Comment.Status.PUBLISHED,
-            body=f"Ý kiến số {n:02d}",
-            published_at=start + dt.timedelta(minutes=n),
-        )
+    make_published_series(draft, 23, number="1", body="Ý kiến số {n:02d}")
     make_comment(draft, number="1", status=Comment.Status.PENDING, body="Ý kiến chờ duyệt")
     url = reverse("drafts:comment-list", args=[draft.slug])
     first = text_of(client.get(url, {"article": "dieu-1"}))
