@@ -145,7 +145,7 @@ class ConsultWebSocketProtocol(WebSocketProtocol):
         # `--websocket-max-message-size` guards against what clients send; autobahn applies
         # the same number to what the server sends, which would end every socket whose
         # snapshot is larger (a dialogue of a few hundred questions) with 1011.
-        limit = self.maxMessagePayloadSize
+        limit: int = self.maxMessagePayloadSize  # type: ignore[has-type]  # set by autobahn at connection
         self.maxMessagePayloadSize = 0
         try:
             super().sendMessage(payload, *args, **kwargs)
