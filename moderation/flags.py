@@ -538,15 +538,43 @@ _PREPARED_MAX_CHARS = 2000
 class _Prepared(NamedTuple):
     words: tuple[str, ...]
     counts: Counter[str]  # word counts of the first NEAR_MAX_WORDS words (the head)
-    distinct: frozenset[str]  # the head's distinct words
-    repeats: int  # head words that repeat an earlier one: len(head) - len(distinct)
+    bits: int  # the head's distinct words that have a bit (_WORD_BITS), one bit each
+    others: frozenset[str]  # the head's distinct words met after the table was full
+    repeats: int  # head words that repeat an earlier one: len(head) - distinct words
+
+
+# Every word a process meets gets a bit, so the distinct words two texts have in common are one
+# AND and a bit count instead of a set intersection: that count is the bound most candidates
+# are judged by, 500 times per new text. A bit, once given, never changes (a shared or reused
+# bit would undercount and drop a real duplicate); past _WORD_BITS_MAX words (a long-running
+# process that has seen very many texts) new words are kept as a set instead, which costs only
+# the texts that have one.
+_WORD_BITS: dict[str, int] = {}
+_WORD_BITS_MAX = 100_000
+_word_bits_lock = threading.Lock()
+
+
+def _word_bits(distinct: set[str]) -> tuple[int, frozenset[str]]:
+    bits, others = 0, []
+    for word in distinct:
+        bit = _WORD_BITS.get(word)
+        if bit is None and len(_WORD_BITS) < _WORD_BITS_MAX:
+            with _word_bits_lock:  # two threads must never give two words the same bit
+                if len(_WORD_BITS) < _WORD_BITS_MAX:
+                    bit = _WORD_BITS.setdefault(word, len(_WORD_BITS))
+        if bit is None:
+            others.append(word)
+        else:
+            bits |= 1 << bit
+    return bits, frozenset(others)
 
 
 def _prepare(text: str) -> _Prepared:
     words = tuple(_words(text))
     head = words[:NEAR_MAX_WORDS]
-    distinct = frozenset(head)
-    return _Prepared(words, Counter(head), distinct, len(head) - len(distinct))
+    distinct = set(head)
+    bits, others = _word_bits(distinct)
+    return _Prepared(words, Counter(head), bits, others, len(head) - len(distinct))
 
 
 _prepare_cached = functools.lru_cache(maxsize=4096)(_prepare)
@@ -578,7 +606,7 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
     not one per earlier text.
     """
     prepared = _prepare(text)
-    words, count, distinct, repeats = prepared
+    words, count, bits, others, repeats = prepared
     if not words:
         return None
     head = words[:NEAR_MAX_WORDS]
@@ -589,7 +617,7 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
     for n, (item_id, other) in enumerate(earlier):
         if n >= MAX_EARLIER:
             break
-        other_words, other_count, other_distinct, other_repeats = _prepared(other)
+        other_words, other_count, other_bits, other_others, other_repeats = _prepared(other)
         if other_words == words:
             return item_id, 1.0
         if not near or len(other_words) < NEAR_MIN_WORDS:
@@ -601,7 +629,9 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
             continue
         # Words in common, counted with multiplicity: the distinct words in common, plus at
         # most the repeats of either text (exactly that when one text repeats no word).
-        common = len(distinct & other_distinct) + min(repeats, other_repeats)
+        common = (bits & other_bits).bit_count() + min(repeats, other_repeats)
+        if others and other_others:
+            common += len(others & other_others)
         if 2 * common < NEAR_RATIO * total:
             continue
         if repeats and other_repeats:

@@ -423,6 +423,26 @@ def test_duplicate_search_finds_what_comparing_every_text_in_full_finds():
         assert flags_module._duplicate_match(text, earlier) == _duplicate_reference(text, earlier)
 
 
+def test_words_met_after_the_word_table_is_full_still_count(monkeypatch):
+    # Past _WORD_BITS_MAX words a process keeps new words as a set: the bound must count them
+    # (an undercount would drop a real duplicate), mixed with words that have a bit.
+    monkeypatch.setattr(flags_module, "_WORD_BITS_MAX", len(flags_module._WORD_BITS))
+    flags_module._prepare_cached.cache_clear()
+    rng = random.Random(5)
+    fresh = [f"tu{rng.randrange(10**9)}x" for _ in range(12)]  # never seen: no bit for them
+    known = fold(QUESTION).split()[:12]
+    base = [w for pair in zip(fresh, known, strict=True) for w in pair]
+    near = list(base)
+    near[3] = "khac"
+    far = [f"khac{n}" for n in range(24)]
+    earlier = [(1, " ".join(far)), (2, " ".join(near))]
+    assert flags_module._duplicate_match(" ".join(base), earlier) == _duplicate_reference(
+        " ".join(base), earlier
+    )
+    assert flags_module._duplicate_match(" ".join(base), earlier)[0] == 2
+    flags_module._prepare_cached.cache_clear()
+
+
 def test_texts_from_one_template_match_the_newest_equally_similar_one():
     template = "Câu hỏi số {} về thủ tục cấp giấy chứng nhận quyền sử dụng đất lần đầu"
     earlier = [(n, fold(template.format(n))) for n in range(500, 0, -1)]
