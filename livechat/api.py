@@ -20,13 +20,14 @@ import secrets
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 from consult import rules
-from livechat import selectors, services
+from livechat import intake, selectors, services
 from livechat.consumers import VOTER_COOKIE
 from livechat.models import Dialogue
 from livechat.rules import VIEW_STAFF_QUEUE
@@ -367,10 +368,10 @@ def dialogue_detail(request: HttpRequest, slug: str) -> Any:
     "A citizen's question (pending until a moderator approves it). A retry with the same "
     "`request_id` returns 200 with the same body (its current `status`) and creates nothing.",
 )
-def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any:
-    dialogue = selectors.dialogue_get(slug=slug, viewer=request.user, related=False)
-    question, created = services.question_submit(
-        dialogue_id=dialogue.pk,
+async def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any:
+    # Asynchronous so that the questions arriving together commit as one batch (livechat.intake;
+    # docs/performance.md); the fields are checked first, so an invalid one never waits.
+    fields = services.question_fields_clean(
         asker_name=payload.asker_name,
         locality=payload.locality,
         email=payload.email or "",
@@ -379,9 +380,15 @@ def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any
         consent=payload.consent,
         publish_name=payload.publish_name,
         request_id=payload.request_id,
-        client_ip=request.META.get("REMOTE_ADDR", ""),
-        dialogue=dialogue,
     )
+    submission = services.QuestionSubmission(
+        fields=fields,
+        slug=slug,
+        viewer=request.user,
+        client_ip=request.META.get("REMOTE_ADDR", ""),
+        language=translation.get_language(),
+    )
+    question, created = await intake.question_submit(submission)
     body = {"id": question.pk, "status": question.status, "tracking_code": question.tracking_code}
     return Status(201 if created else 200, body)
 

@@ -78,29 +78,33 @@ def public_frame(event: DialogueEvent) -> str | None:
     return frame_text(seq=event.public_seq, event_type=event.type, data=event.public_data or {})
 
 
-# The dialogue's counters raised by one in one UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+).
-def _seq_sql(*, public: bool) -> str:
+# The dialogue's counters raised in one UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+).
+def _seq_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(Dialogue._meta.db_table)
     seq, public_seq = quote("last_seq"), quote("last_public_seq")
-    raise_public = f", {public_seq} = {public_seq} + 1" if public else ""
     return (
-        f"UPDATE {table} SET {seq} = {seq} + 1{raise_public} "  # noqa: S608 (names only)
+        f"UPDATE {table} SET {seq} = {seq} + %s, {public_seq} = {public_seq} + %s "  # noqa: S608 (names only)
         f"WHERE {quote('id')} = %s RETURNING {seq}, {public_seq}"
     )
 
 
-def _seq_next(dialogue_id: int, *, public: bool) -> tuple[int, int | None]:
-    """Raise the dialogue's counters by one (and its public one when `public`) and return the
-    new values. The UPDATE takes the row lock that a SELECT ... FOR UPDATE took before, so
-    concurrent appends still queue on the row and numbers stay gap-free, in one round trip
-    instead of two."""
+def _seq_raise(dialogue_id: int, *, count: int, public_count: int) -> tuple[int, int]:
+    """Raise the dialogue's counters by `count` (and its public one by `public_count`) and
+    return the new values. The UPDATE takes the row lock that a SELECT ... FOR UPDATE took
+    before, so concurrent appends still queue on the row and numbers stay gap-free, in one
+    round trip instead of two."""
     with connection.cursor() as cursor:
-        cursor.execute(_seq_sql(public=public), [dialogue_id])
+        cursor.execute(_seq_sql(), [count, public_count, dialogue_id])
         row = cursor.fetchone()
     if row is None:
         raise Dialogue.DoesNotExist(f"no dialogue {dialogue_id}")
-    return row[0], (row[1] if public else None)
+    return row[0], row[1]
+
+
+def _as_stored(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Round-trip through JSON now so what is stored equals what is sent and replayed.
+    return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def event_append(
@@ -116,29 +120,68 @@ def event_append(
     `public_seq` when `public_data` is given) rise by exactly one, with no gap, and an event is
     never broadcast for a change that rolled back.
     """
-    if event_type not in ALL_EVENTS:
-        raise ValueError(f"unknown event type {event_type!r}")
+    return events_append(dialogue_id=dialogue_id, entries=[(event_type, data, public_data)])[0]
+
+
+def events_append(
+    *,
+    dialogue_id: int,
+    entries: list[tuple[str, dict[str, Any], dict[str, Any] | None]],
+) -> list[DialogueEvent]:
+    """Append several events to one dialogue's log, in order, and ring one doorbell for all of
+    them after commit: (event_type, data, public_data or None) each, as for `event_append`.
+
+    For a batch of submissions committed together (livechat.intake): one counter UPDATE, one
+    INSERT and one channel-layer message instead of one of each per event. Same rules as
+    `event_append`: inside the transaction of the change; `seq` rises by one per event and
+    `public_seq` by one per event with public data, gap-free.
+    """
+    if not entries:
+        return []
+    for event_type, _data, _public in entries:
+        if event_type not in ALL_EVENTS:
+            raise ValueError(f"unknown event type {event_type!r}")
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("event_append must run inside the transaction of the change")
-    seq, public_seq = _seq_next(dialogue_id, public=public_data is not None)
-    # Round-trip through JSON now so what is stored equals what is sent and replayed.
-    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    if public_data is not None:
-        public_data = json.loads(json.dumps(public_data, cls=DjangoJSONEncoder))
-    event = DialogueEvent.objects.create(
-        dialogue_id=dialogue_id,
-        seq=seq,
-        public_seq=public_seq,
-        type=event_type,
-        data=data,
-        public_data=public_data,
-    )
-    transaction.on_commit(lambda: doorbell_ring(event))
-    return event
+        raise RuntimeError("events_append must run inside the transaction of the change")
+    public_count = sum(1 for entry in entries if entry[2] is not None)
+    last, last_public = _seq_raise(dialogue_id, count=len(entries), public_count=public_count)
+    seq, public_seq = last - len(entries), last_public - public_count
+    appended = []
+    for event_type, data, public_data in entries:
+        seq += 1
+        if public_data is not None:
+            public_seq += 1
+        appended.append(
+            DialogueEvent(
+                dialogue_id=dialogue_id,
+                seq=seq,
+                public_seq=public_seq if public_data is not None else None,
+                type=event_type,
+                data=_as_stored(data),
+                public_data=_as_stored(public_data),
+            )
+        )
+    if len(appended) == 1:
+        appended[0].save(force_insert=True)
+    else:
+        DialogueEvent.objects.bulk_create(appended)
+    transaction.on_commit(lambda: doorbell_ring(*appended))
+    return appended
 
 
-def doorbell_ring(event: DialogueEvent) -> None:
-    """Tell every server process (one group member each) about a committed event.
+def _doorbell_entry(event: DialogueEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "public_seq": event.public_seq,
+        "staff": staff_frame(event),
+        "public": public_frame(event),
+    }
+
+
+def doorbell_ring(*appended: DialogueEvent) -> None:
+    """Tell every server process (one group member each) about committed events of one
+    dialogue, in one channel-layer message: {dialogue_id, seq, public_seq, staff, public} for
+    one event, {dialogue_id, events: [those four, in order]} for several.
 
     Returns at once: the send runs on the server's event loop and gives up after a short
     timeout (consult.broadcast), so a stopped or hung Redis never holds up the request that
@@ -146,19 +189,14 @@ def doorbell_ring(event: DialogueEvent) -> None:
     hub polls the log and fills any gap from it, and clients catch up through `?after=`.
     """
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not appended:
         return
-    message = {
-        "type": DOORBELL,
-        "dialogue_id": event.dialogue_id,
-        "seq": event.seq,
-        "public_seq": event.public_seq,
-        "staff": staff_frame(event),
-        "public": public_frame(event),
-    }
-    group_send_soon(
-        group_name(event.dialogue_id),
-        message,
-        what=f"doorbell for dialogue {event.dialogue_id} seq {event.seq}",
-        layer=layer,
-    )
+    first, last = appended[0], appended[-1]
+    message: dict[str, Any] = {"type": DOORBELL, "dialogue_id": first.dialogue_id}
+    if len(appended) == 1:
+        message.update(_doorbell_entry(first))
+        what = f"doorbell for dialogue {first.dialogue_id} seq {first.seq}"
+    else:
+        message["events"] = [_doorbell_entry(event) for event in appended]
+        what = f"doorbell for dialogue {first.dialogue_id} seq {first.seq}-{last.seq}"
+    group_send_soon(group_name(first.dialogue_id), message, what=what, layer=layer)

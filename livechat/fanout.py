@@ -252,14 +252,16 @@ class DialogueHub:
                     return  # every event has a staff seq: nothing new for the public either
 
     async def message_deliver(self, message: dict[str, Any]) -> None:
-        """Deliver one doorbell message (both audiences' frames) to the local sockets."""
+        """Deliver one doorbell message (both audiences' frames of one event, or of several
+        in order under `events`) to the local sockets."""
         async with self._lock:
-            for audience, seq_key, text_key in _SEQ_KEYS:
-                seq = message.get(seq_key)
-                text = message.get(text_key)
-                if seq is None or text is None:
-                    continue
-                await self._audience_deliver(audience, int(seq), text)
+            for entry in message.get("events") or (message,):
+                for audience, seq_key, text_key in _SEQ_KEYS:
+                    seq = entry.get(seq_key)
+                    text = entry.get(text_key)
+                    if seq is None or text is None:
+                        continue
+                    await self._audience_deliver(audience, int(seq), text)
 
     async def _audience_deliver(self, audience: str, seq: int, text: str) -> None:
         last = self.last[audience]

@@ -53,9 +53,14 @@ def dialogue_get(*, slug: str, viewer: Any, related: bool = True) -> Dialogue:
         dialogue = queryset.get(slug=slug)
     except Dialogue.DoesNotExist as exc:
         raise NotFound(_("Không tìm thấy cuộc đối thoại.")) from exc
-    if dialogue.status == Dialogue.Status.DRAFT and audience_for(viewer, dialogue) != STAFF:
+    if not dialogue_visible(dialogue, viewer):
         raise NotFound(_("Không tìm thấy cuộc đối thoại."))
     return dialogue
+
+
+def dialogue_visible(dialogue: Dialogue, viewer: Any) -> bool:
+    """Whether `viewer` may see the dialogue at all: drafts (not yet announced) only staff."""
+    return dialogue.status != Dialogue.Status.DRAFT or audience_for(viewer, dialogue) == STAFF
 
 
 def leader_to_dict(leader: Any) -> dict[str, Any] | None:

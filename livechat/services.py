@@ -8,21 +8,24 @@ these functions, so a rule lives in one place.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from consult import rules
-from consult.errors import Conflict, Invalid, NotAllowed, NotFound
+from consult.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from consult.models import Leader
 from consult.ratelimit import ratelimit_hit
 from consult.validation import FieldErrors
@@ -30,12 +33,18 @@ from consult.workdays import add_working_days
 from livechat import events
 from livechat.models import Answer, Dialogue, Question, Upvote
 from livechat.rules import ANSWER_QUESTION, MANAGE_DIALOGUE, MODERATE_QUESTION
-from livechat.selectors import answer_to_dict, question_public_dict, question_staff_dict
+from livechat.selectors import (
+    answer_to_dict,
+    dialogue_visible,
+    question_public_dict,
+    question_staff_dict,
+)
 from moderation import notifications
 from moderation.services import (
     audit_record,
     item_index,
     item_sync,
+    items_index_new,
     reason_get_active,
     version_check,
 )
@@ -133,27 +142,30 @@ def _due_on(question: Question) -> Any:
     )
 
 
+def _item_entry(question: Question) -> dict[str, Any]:
+    """`item_index`'s arguments for a question (its dialogue loaded)."""
+    dialogue = question.dialogue
+    return {
+        "object_id": question.pk,
+        "context_kind": "dialogue",
+        "context_id": dialogue.pk,
+        "context_label": dialogue.topic,
+        "context_url": reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
+        + f"#q-{question.pk}",
+        "status": question.status,
+        "version": question.version,
+        "text": question.body,
+        "topic": question.topic,
+        "author_label": f"{question.asker_name} — {question.locality}",
+        "submitted_at": question.submitted_at,
+        "due_on": _due_on(question),
+    }
+
+
 def question_index(question: Question, *, new: bool = False) -> None:
     """Put a question in the moderators' unified inbox (inside the caller's transaction);
     `new`: the question was created in this transaction (see moderation item_index)."""
-    dialogue = question.dialogue
-    item_index(
-        kind=ITEM_KIND,
-        object_id=question.pk,
-        context_kind="dialogue",
-        context_id=dialogue.pk,
-        context_label=dialogue.topic,
-        context_url=reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
-        + f"#q-{question.pk}",
-        status=question.status,
-        version=question.version,
-        text=question.body,
-        topic=question.topic,
-        author_label=f"{question.asker_name} — {question.locality}",
-        submitted_at=question.submitted_at,
-        due_on=_due_on(question),
-        new=new,
-    )
+    item_index(kind=ITEM_KIND, new=new, **_item_entry(question))
 
 
 def _item_sync(question: Question, *, text_changed: bool = False, actor: Any = None) -> None:
@@ -274,6 +286,230 @@ def dialogue_set_status(*, actor: Any, dialogue_id: int, status: str) -> Dialogu
 # --- citizens --------------------------------------------------------------------------------
 
 
+def question_fields_clean(
+    *,
+    asker_name: Any,
+    locality: Any,
+    email: Any = "",
+    phone: Any = "",
+    body: Any,
+    consent: Any,
+    publish_name: Any = False,
+    request_id: Any = "",
+) -> dict[str, Any]:
+    """A citizen's question as sent, normalised and checked: the fields of a new Question.
+
+    Pure (no database): the API runs it before a submission joins a batch (livechat.intake).
+    Raises Invalid with every field's problem at once.
+    """
+    errors = FieldErrors()
+    fields = {
+        "asker_name": errors.text("asker_name", asker_name, max_length=120),
+        "locality": errors.text("locality", locality, max_length=120),
+        "email": errors.email("email", email),
+        "phone": errors.phone("phone", phone),
+        "body": errors.text(
+            "body", body, max_length=_setting_int("QUESTION_MAX_LENGTH"), multiline=True
+        ),
+        "publish_name": errors.boolean("publish_name", publish_name),
+        "request_id": errors.request_id("request_id", request_id),
+    }
+    consent = errors.boolean("consent", consent)
+    if (
+        not fields["email"]
+        and not fields["phone"]
+        and "email" not in errors.fields
+        and "phone" not in errors.fields
+    ):
+        errors.add("email", _("Vui lòng cho biết thư điện tử hoặc số điện thoại để liên hệ."))
+    if not consent and "consent" not in errors.fields:
+        errors.add("consent", _("Bạn cần đồng ý với việc xử lý thông tin cá nhân để gửi câu hỏi."))
+    errors.raise_if_any()
+    return fields
+
+
+@dataclass(frozen=True)
+class QuestionSubmission:
+    """One validated question (`question_fields_clean`) on its way to a dialogue, named by
+    `dialogue` (already read), `dialogue_id`, or `slug` as `viewer` sees it (a draft exists
+    only for staff). `language`: the asker's, for the error messages of a batch run in
+    another request's thread."""
+
+    fields: dict[str, Any]
+    dialogue_id: int | None = None
+    slug: str = ""
+    viewer: Any = None
+    dialogue: Dialogue | None = None
+    client_ip: str = ""
+    language: str | None = None
+
+
+# What questions_submit gives back per submission: (question, created) or the error it met.
+SubmitOutcome = tuple[Question, bool] | Exception
+
+
+def _asker_language(submission: QuestionSubmission) -> Any:
+    return (
+        translation.override(submission.language)
+        if submission.language
+        else contextlib.nullcontext()
+    )
+
+
+def _dialogues_resolve(submissions: Sequence[QuestionSubmission]) -> list[Dialogue | None]:
+    """Each submission's dialogue, read in at most two queries (by id, by slug); None when it
+    does not exist or `viewer` may not see it."""
+    given = [
+        s.dialogue
+        if s.dialogue is not None and s.dialogue.pk == (s.dialogue_id or s.dialogue.pk)
+        else None
+        for s in submissions
+    ]
+    ids = {s.dialogue_id for s, g in zip(submissions, given, strict=True) if g is None}
+    slugs = {s.slug for s, g in zip(submissions, given, strict=True) if g is None and s.slug}
+    ids.discard(None)
+    by_id = Dialogue.objects.in_bulk(ids) if ids else {}
+    by_slug = Dialogue.objects.in_bulk(slugs, field_name="slug") if slugs else {}
+    found: list[Dialogue | None] = []
+    for s, dialogue in zip(submissions, given, strict=True):
+        if dialogue is None and s.dialogue_id:
+            dialogue = by_id.get(s.dialogue_id)
+        elif dialogue is None:
+            dialogue = by_slug.get(s.slug)
+            dialogue = dialogue if dialogue and dialogue_visible(dialogue, s.viewer) else None
+        found.append(dialogue)
+    return found
+
+
+def questions_submit(submissions: Sequence[QuestionSubmission]) -> list[SubmitOutcome]:
+    """Citizens send questions to announced or live dialogues; all that can be accepted are
+    committed together, in order, in one transaction.
+
+    Anyone may call it. Gives back, per submission and in order, (question, created) or the
+    error that submission met (NotFound, Conflict `not_accepting`, TooMany), which leaves the
+    others unaffected. A retry with the same `request_id` (earlier, or in the same batch)
+    gets the first question and creates nothing. Emits `question.submitted` to staff only,
+    per question, in one doorbell per dialogue; nothing is public before a moderator approves
+    it. This is `question_submit` for many at once: the JSON API's intake commits the
+    questions that arrive together as one batch (livechat.intake), so the statements, the
+    transaction and the broadcast are paid once per batch rather than once per question.
+    """
+    outcomes: list[SubmitOutcome | None] = [None] * len(submissions)
+    dialogues = _dialogues_resolve(submissions)
+    keys = {
+        (dialogue.pk, s.fields["request_id"])
+        for s, dialogue in zip(submissions, dialogues, strict=True)
+        if dialogue is not None and s.fields["request_id"]
+    }
+    earlier: dict[tuple[int, str], Question] = {}
+    if keys:
+        for question in Question.objects.filter(
+            dialogue_id__in={k[0] for k in keys}, request_id__in={k[1] for k in keys}
+        ):
+            earlier[(question.dialogue_id, question.request_id)] = question
+    accepted: list[tuple[int, QuestionSubmission, Dialogue]] = []
+    first_of: dict[tuple[int, str], int] = {}  # a request_id's first submission in this batch
+    repeats: list[tuple[int, int]] = []  # (index, index of the first with its request_id)
+    for i, (s, dialogue) in enumerate(zip(submissions, dialogues, strict=True)):
+        key = (dialogue.pk, s.fields["request_id"]) if dialogue is not None else None
+        try:
+            with _asker_language(s):
+                if dialogue is None:
+                    raise NotFound(_("Không tìm thấy cuộc đối thoại."))
+                if key and key[1] and key in earlier:
+                    outcomes[i] = (earlier[key], False)
+                    continue
+                if key and key[1] and key in first_of:
+                    repeats.append((i, first_of[key]))
+                    continue
+                if not dialogue.accepts_questions:
+                    raise Conflict(
+                        _("Cuộc đối thoại này hiện không nhận câu hỏi (trạng thái: %(status)s).")
+                        % {"status": dialogue.get_status_display()},
+                        code="not_accepting",
+                    )
+                ratelimit_hit(
+                    scope="question-ip",
+                    identity=s.client_ip,
+                    limit=_setting_int("SUBMISSIONS_PER_IP_PER_HOUR"),
+                )
+                ratelimit_hit(
+                    scope="question-contact",
+                    identity=s.fields["email"] or s.fields["phone"],
+                    limit=_setting_int("SUBMISSIONS_PER_CONTACT_PER_HOUR"),
+                )
+        except DomainError as exc:
+            outcomes[i] = exc
+            continue
+        if key and key[1]:
+            first_of[key] = i
+        accepted.append((i, s, dialogue))
+    for i, inserted in _questions_insert(accepted):
+        outcomes[i] = inserted
+    for i, first in repeats:
+        earliest = outcomes[first]
+        outcomes[i] = (earliest[0], False) if isinstance(earliest, tuple) else earliest
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _questions_insert(
+    batch: list[tuple[int, QuestionSubmission, Dialogue]],
+) -> list[tuple[int, SubmitOutcome]]:
+    """Create the accepted submissions' questions, inbox items and events in one transaction.
+    A unique request_id that another request committed meanwhile fails the whole INSERT: then
+    each is tried on its own, and the one that lost the race gets the winner's question."""
+    if not batch:
+        return []
+    try:
+        with transaction.atomic():
+            questions = _questions_create(batch)
+    except IntegrityError as exc:
+        if len(batch) > 1:
+            return [outcome for item in batch for outcome in _questions_insert([item])]
+        i, s, dialogue = batch[0]
+        if s.fields["request_id"]:
+            existing = Question.objects.filter(
+                dialogue=dialogue, request_id=s.fields["request_id"]
+            ).first()
+            if existing is not None:
+                return [(i, (existing, False))]
+        return [(i, exc)]
+    return [(i, (question, True)) for (i, _s, _d), question in zip(batch, questions, strict=True)]
+
+
+def _questions_create(batch: list[tuple[int, QuestionSubmission, Dialogue]]) -> list[Question]:
+    now = timezone.now()
+    questions = [
+        Question(
+            dialogue=dialogue,
+            tracking_code=_tracking_code_new(),
+            consent_at=now,
+            position=0,
+            **s.fields,
+        )
+        for _i, s, dialogue in batch
+    ]
+    Question.objects.bulk_create(questions)
+    # New questions go to the end of the queue: their own id is a position after every other.
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(position=F("pk"))
+    by_dialogue: dict[int, list[Question]] = {}
+    for question in questions:
+        question.position = question.pk
+        by_dialogue.setdefault(question.dialogue_id, []).append(question)
+    items_index_new(kind=ITEM_KIND, entries=[_item_entry(q) for q in questions])
+    for dialogue_id, created in by_dialogue.items():
+        # Created here with every value set and without answers: the staff view comes from
+        # these instances rather than from reading them back (a test holds the two equal).
+        events.events_append(
+            dialogue_id=dialogue_id,
+            entries=[
+                (events.QUESTION_SUBMITTED, {"question": question_staff_dict(q, answers=())}, None)
+                for q in created
+            ],
+        )
+    return questions
+
+
 def question_submit(
     *,
     dialogue_id: int,
@@ -291,84 +527,28 @@ def question_submit(
     """A citizen sends a question to an announced or live dialogue.
 
     Anyone may call it. `dialogue`: the dialogue `dialogue_id` names when the caller has just
-    read it (the API does, by slug), so it is not read a second time. Returns (question,
-    created): a retry with the same `request_id` returns the first question and creates
-    nothing. Emits `question.submitted` to staff only; nothing
-    is public before a moderator approves it.
+    read it, so it is not read a second time. Returns (question, created): a retry with the
+    same `request_id` returns the first question and creates nothing. Raises Invalid,
+    NotFound, Conflict `not_accepting` or TooMany. Emits `question.submitted` to staff only;
+    nothing is public before a moderator approves it. (`questions_submit` for one.)
     """
-    errors = FieldErrors()
-    asker_name = errors.text("asker_name", asker_name, max_length=120)
-    locality = errors.text("locality", locality, max_length=120)
-    email = errors.email("email", email)
-    phone = errors.phone("phone", phone)
-    body = errors.text("body", body, max_length=_setting_int("QUESTION_MAX_LENGTH"), multiline=True)
-    consent = errors.boolean("consent", consent)
-    publish_name = errors.boolean("publish_name", publish_name)
-    request_id = errors.request_id("request_id", request_id)
-    if not email and not phone and "email" not in errors.fields and "phone" not in errors.fields:
-        errors.add("email", _("Vui lòng cho biết thư điện tử hoặc số điện thoại để liên hệ."))
-    if not consent and "consent" not in errors.fields:
-        errors.add("consent", _("Bạn cần đồng ý với việc xử lý thông tin cá nhân để gửi câu hỏi."))
-    errors.raise_if_any()
-
-    if dialogue is None or dialogue.pk != dialogue_id:
-        try:
-            dialogue = Dialogue.objects.get(pk=dialogue_id)
-        except Dialogue.DoesNotExist as exc:
-            raise NotFound(_("Không tìm thấy cuộc đối thoại.")) from exc
-
-    if request_id:
-        existing = Question.objects.filter(dialogue=dialogue, request_id=request_id).first()
-        if existing is not None:
-            return existing, False
-    if not dialogue.accepts_questions:
-        raise Conflict(
-            _("Cuộc đối thoại này hiện không nhận câu hỏi (trạng thái: %(status)s).")
-            % {"status": dialogue.get_status_display()},
-            code="not_accepting",
-        )
-    ratelimit_hit(
-        scope="question-ip", identity=client_ip, limit=_setting_int("SUBMISSIONS_PER_IP_PER_HOUR")
+    fields = question_fields_clean(
+        asker_name=asker_name,
+        locality=locality,
+        email=email,
+        phone=phone,
+        body=body,
+        consent=consent,
+        publish_name=publish_name,
+        request_id=request_id,
     )
-    ratelimit_hit(
-        scope="question-contact",
-        identity=email or phone,
-        limit=_setting_int("SUBMISSIONS_PER_CONTACT_PER_HOUR"),
+    submission = QuestionSubmission(
+        fields=fields, dialogue_id=dialogue_id, dialogue=dialogue, client_ip=client_ip
     )
-    try:
-        with transaction.atomic():
-            question = Question.objects.create(
-                dialogue=dialogue,
-                tracking_code=_tracking_code_new(),
-                request_id=request_id,
-                asker_name=asker_name,
-                locality=locality,
-                email=email,
-                phone=phone,
-                publish_name=publish_name,
-                consent_at=timezone.now(),
-                body=body,
-                position=0,
-            )
-            Question.objects.filter(pk=question.pk).update(position=question.pk)
-            question.position = question.pk
-            question_index(question, new=True)
-            # Created in this transaction with every value set here, and without answers: its
-            # staff view comes from this instance rather than from reading it back (two
-            # queries; a test holds the two equal).
-            events.event_append(
-                dialogue_id=dialogue.pk,
-                event_type=events.QUESTION_SUBMITTED,
-                data={"question": question_staff_dict(question, answers=())},
-            )
-    except IntegrityError:
-        # Two identical requests at the same moment: the other one committed first.
-        if request_id:
-            existing = Question.objects.filter(dialogue=dialogue, request_id=request_id).first()
-            if existing is not None:
-                return existing, False
-        raise
-    return question, True
+    (outcome,) = questions_submit([submission])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def _voter_hash(voter_token: str) -> str:

@@ -133,6 +133,40 @@ def _inbox_changed(kind: str, object_id: int) -> None:
     transaction.on_commit(ring)
 
 
+def _item_fields(
+    *,
+    context_kind: str,
+    context_id: int,
+    context_label: str,
+    context_url: str,
+    status: str,
+    version: int,
+    text: str,
+    topic: str = "",
+    author_label: str = "",
+    submitted_at: Any,
+    recent_texts: list[tuple[int, str]],
+    due_on: Any = None,
+) -> dict[str, Any]:
+    flags = _flags_compute(text, recent_texts)
+    return {
+        "context_kind": context_kind,
+        "context_id": context_id,
+        "context_label": context_label[:255],
+        "context_url": context_url[:255],
+        "status": status,
+        "version": version,
+        "topic": (topic or "")[:80],
+        "excerpt": text[:EXCERPT_LENGTH],
+        "search_text": fold(text),
+        "author_label": author_label[:255],
+        "flags": flags,
+        "flag_codes": _flag_codes(flags),
+        "due_on": due_on,
+        "submitted_at": submitted_at,
+    }
+
+
 def item_index(
     *,
     kind: str,
@@ -164,23 +198,20 @@ def item_index(
         recent_texts = _recent_texts(
             context_kind=context_kind, context_id=context_id, kind=kind, object_id=object_id
         )
-    flags = _flags_compute(text, list(recent_texts))
-    fields = {
-        "context_kind": context_kind,
-        "context_id": context_id,
-        "context_label": context_label[:255],
-        "context_url": context_url[:255],
-        "status": status,
-        "version": version,
-        "topic": (topic or "")[:80],
-        "excerpt": text[:EXCERPT_LENGTH],
-        "search_text": fold(text),
-        "author_label": author_label[:255],
-        "flags": flags,
-        "flag_codes": _flag_codes(flags),
-        "due_on": due_on,
-        "submitted_at": submitted_at,
-    }
+    fields = _item_fields(
+        context_kind=context_kind,
+        context_id=context_id,
+        context_label=context_label,
+        context_url=context_url,
+        status=status,
+        version=version,
+        text=text,
+        topic=topic,
+        author_label=author_label,
+        submitted_at=submitted_at,
+        recent_texts=list(recent_texts),
+        due_on=due_on,
+    )
     if new:
         item = Item.objects.create(kind=kind, object_id=object_id, **fields)
     else:
@@ -189,6 +220,41 @@ def item_index(
         )
     _inbox_changed(kind, object_id)
     return item
+
+
+def items_index_new(*, kind: str, entries: list[dict[str, Any]]) -> list[Item]:
+    """Put several objects of one kind, all created in the caller's transaction and in this
+    order, in the unified inbox: one read of the earlier texts per dialogue or draft and one
+    INSERT, instead of one of each per object (a batch of questions committed together,
+    livechat.intake).
+
+    Each entry holds `item_index`'s arguments but `kind`, `recent_texts` and `new`. The flags
+    are the ones `item_index` would give the objects one after the other: an entry's earlier
+    texts are the batch's entries before it (same context), then the stored ones. No
+    permission of its own; rings `item.changed` per object after commit.
+    """
+    recent: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    items = []
+    for entry in entries:
+        context = (entry["context_kind"], entry["context_id"])
+        if context not in recent:
+            # Read before any of the batch is inserted, so the batch's objects are not in it.
+            recent[context] = _recent_texts(
+                context_kind=context[0], context_id=context[1], kind=kind, object_id=0
+            )
+        fields = _item_fields(
+            **{k: v for k, v in entry.items() if k != "object_id"},
+            recent_texts=recent[context],
+        )
+        items.append(Item(kind=kind, object_id=entry["object_id"], **fields))
+        recent[context] = [
+            (entry["object_id"], fields["search_text"]),
+            *recent[context][: DUPLICATE_WINDOW - 1],
+        ]
+    Item.objects.bulk_create(items)
+    for item in items:
+        _inbox_changed(kind, item.object_id)
+    return items
 
 
 def item_sync(

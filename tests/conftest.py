@@ -7,12 +7,22 @@ import itertools
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from consult.models import Agency, Leader, User
 from livechat.models import Dialogue
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    # A request in English (Accept-Language, ?lang=en) leaves English active in the thread
+    # that served it, which may be the test's own; every test starts from the site's language.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from django.db import OperationalError
 from livechat import consumers, events, fanout, services
 from livechat.fanout import DialogueHub, hub_registry
 from livechat.protocol import CLOSE_SERVER_ERROR, CLOSE_TOO_SLOW
+from tests.conftest import QUESTION_DEFAULTS
 from tests.livechat.test_consumers import (  # shared socket helpers
     clean_layer,  # noqa: F401  -- autouse: no hub left behind, empty layer after each test
     event_next,
@@ -201,6 +202,31 @@ async def test_a_late_doorbell_is_not_delivered_twice(dialogue, moderator):
             assert await communicator.receive_nothing(timeout=0.01)
     finally:
         await close_all(sockets)
+
+
+async def test_one_doorbell_for_a_batch_delivers_each_event_in_order(dialogue, moderator):
+    # Questions committed together (livechat.intake) ring once with all their frames.
+    staff, snapshot = await ws_open(dialogue.slug, user=moderator)
+    viewers = await open_many(dialogue.slug, 3)
+    try:
+        submissions = [
+            services.QuestionSubmission(
+                fields=services.question_fields_clean(
+                    **{**QUESTION_DEFAULTS, "body": f"Câu hỏi gộp số {i} về thủy lợi nội đồng?"}
+                ),
+                dialogue_id=dialogue.pk,
+            )
+            for i in range(4)
+        ]
+        outcomes = await database_sync_to_async(services.questions_submit)(submissions)
+        frames = [await event_next(staff) for _ in range(4)]
+        assert [f["seq"] for f in frames] == [snapshot["seq"] + i for i in (1, 2, 3, 4)]
+        assert [f["data"]["question"]["id"] for f in frames] == [q.pk for q, _c in outcomes]
+        assert await staff.receive_nothing(timeout=0.05)
+        for communicator, _ in viewers:  # nothing public before a moderator approves
+            assert await communicator.receive_nothing(timeout=0.01)
+    finally:
+        await close_all([*viewers, (staff, None)])
 
 
 async def test_a_client_that_stops_reading_delays_no_one(dialogue, moderator, monkeypatch):
