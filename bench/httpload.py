@@ -20,7 +20,10 @@ from typing import Any
 
 def main() -> None:
     config: dict[str, Any] = json.loads(sys.argv[1])
-    host, port, path = config["host"], int(config["port"]), config["path"]
+    host, path = config["host"], config["path"]
+    # Several server processes (the production shape behind a proxy): the threads, and so
+    # their keep-alive connections, are spread over them.
+    ports = [int(p) for p in config.get("ports") or [config["port"]]]
     rate, total = float(config["rate"]), int(config["rate"] * config["seconds"])
     tag = config["tag"]
     statuses: Counter[str] = Counter()
@@ -31,7 +34,7 @@ def main() -> None:
     start = time.monotonic() + 0.5
     deadline = start + config["seconds"] * 4 + 30
 
-    def worker() -> None:
+    def worker(port: int) -> None:
         connection = http.client.HTTPConnection(host, port, timeout=30)
         while True:
             with lock:
@@ -73,7 +76,10 @@ def main() -> None:
                 latencies.append((time.perf_counter() - sent) * 1000)
         connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(int(config.get("threads", 32)))]
+    threads = [
+        threading.Thread(target=worker, args=(ports[k % len(ports)],))
+        for k in range(int(config.get("threads", 32)))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,8 +1,12 @@
 """Question intake under load: citizens post questions to the JSON API at a steady rate
 (250/s by default; the target is 200/s accepted) from a separate process while N viewers
-(5,000; quick 1,000) follow the dialogue on one daphne process, and a moderator approves one
-question per second. Every accepted question must be committed (none lost), and every
-approval must reach every viewer within the fan-out's latency bound.
+(5,000; quick 1,000) follow the dialogue, and a moderator approves one question per second.
+Every accepted question must be committed (none lost), and every approval must reach every
+viewer within the fan-out's latency bound.
+
+Run once per server shape in `--intake-processes` (default 1 and 2): one daphne process, then
+two sharing Redis with the viewers and the posting threads split between them (the production
+shape: one process per core behind the proxy).
 """
 
 from __future__ import annotations
@@ -28,24 +32,30 @@ from bench.live import (
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    counts = [int(c) for c in str(args.intake_processes).split(",") if c.strip()]
+    results = [run_one(args, processes) for processes in counts]
+    return {"results": results}
+
+
+def run_one(args: argparse.Namespace, processes: int) -> dict[str, Any]:
     n = args.intake_viewers or (1000 if args.quick else 5000)
     seconds = args.intake_seconds or (5 if args.quick else 10)
     rate = args.intake_rate
     kind = args.servers[0]
     data = dialogue_make(int(seconds) + 2)
     tag = f"intake-{uuid.uuid4().hex[:8]}"
-    server: Server | None = None
+    servers: list[Server] = []
     clients: ClientGroup | None = None
     load: subprocess.Popen[str] | None = None
     try:
-        server = consult_start(kind)
-        clients = ClientGroup.start([server], data.slug, n)
+        servers = [consult_start(kind) for _ in range(processes)]
+        clients = ClientGroup.start(servers, data.slug, n)
         connected = clients.wait_connected(timeout=180)
         time.sleep(1.0)
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before = sum(cpu_seconds(server.pid) for server in servers)
         config = {
             "host": HOST,
-            "port": server.port,
+            "ports": [server.port for server in servers],
             "path": f"/api/v1/dialogues/{data.slug}/questions",
             "rate": rate,
             "seconds": seconds,
@@ -68,7 +78,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(wait)
             commits[qid] = approve(data, qid)
         outcome = reader.json(seconds * 4 + 60)
-        cpu_used = cpu_seconds(server.pid) - cpu_before
+        cpu_used = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
         clients.wait_received(len(commits) * connected["connected"], 30)
         results = clients.stop()
     finally:
@@ -76,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             load.kill()
         if clients is not None:
             clients.kill()
-        if server is not None:
+        for server in servers:
             with contextlib.suppress(Exception):
                 server.stop()
 
@@ -92,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     expected = len(commits) * connected["connected"]
     result = {
         "server": kind,
+        "processes": processes,
         "viewers": connected["connected"],
         "offered_rate": rate,
         "seconds": seconds,
@@ -128,9 +139,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             " / ".join(fmt(result["latency_ms"][k]) for k in ("p50", "p99", "max")) + " ms",
         ),
         ("server CPU during the load", f"{result['server_cpu_seconds']} s"),
+        (
+            "server CPU per question",
+            f"{fmt(result['server_cpu_seconds'] * 1000 / max(1, http['offered']))} ms",
+        ),
     ]
-    print(table(["intake", kind], rows))
-    return {"result": result}
+    print(table(["intake", f"{kind} ×{processes}"], rows))
+    return result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,3 +155,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--intake-seconds", type=float, help="seconds of load (default 10, quick 5)"
     )
     parser.add_argument("--intake-threads", type=int, default=32)
+    parser.add_argument(
+        "--intake-processes",
+        default="1,2",
+        help="server processes, one run per comma-separated count (default 1,2)",
+    )

@@ -106,29 +106,44 @@ def storm_section(payload: dict[str, Any]) -> list[str]:
 
 
 def intake_section(payload: dict[str, Any]) -> list[str]:
-    r = payload["result"]
-    h = r["http"]
+    results = payload.get("results") or [payload["result"]]
+
+    def per(f: Any) -> list[str]:
+        return [f(r, r["http"]) for r in results]
+
+    def ms(values: dict[str, Any]) -> str:
+        return " / ".join(fmt(values[k]) for k in ("p50", "p99", "max")) + " ms"
+
     rows = [
-        ["viewers connected", f"{r['viewers']:,}"],
-        ["questions offered", f"{h['offered']:,} at {r['offered_rate']:g}/s"],
-        ["accepted (201)", f"{h['accepted']:,}, {fmt(h['accepted_per_s'])}/s"],
-        ["committed / accepted but missing", f"{r['committed']:,} / {r['accepted_not_committed']}"],
+        ["viewers connected", *per(lambda r, h: f"{r['viewers']:,}")],
+        ["questions offered", *per(lambda r, h: f"{h['offered']:,} at {r['offered_rate']:g}/s")],
+        ["accepted (201)", *per(lambda r, h: f"{h['accepted']:,}, {fmt(h['accepted_per_s'])}/s")],
         [
-            "request latency p50 / p99 / max",
-            " / ".join(fmt(h["latency_ms"][k]) for k in ("p50", "p99", "max")) + " ms",
+            "committed / accepted but missing",
+            *per(lambda r, h: f"{r['committed']:,} / {r['accepted_not_committed']}"),
         ],
-        ["approvals delivered to viewers", f"{r['delivered']:,} / {r['expected']:,}"],
+        ["request latency p50 / p99 / max", *per(lambda r, h: ms(h["latency_ms"]))],
         [
-            "approval latency p50 / p99 / max",
-            " / ".join(fmt(r["latency_ms"][k]) for k in ("p50", "p99", "max")) + " ms",
+            "approvals delivered to viewers",
+            *per(lambda r, h: f"{r['delivered']:,} / {r['expected']:,}"),
+        ],
+        ["approval latency p50 / p99 / max", *per(lambda r, h: ms(r["latency_ms"]))],
+        [
+            "server CPU per question",
+            *per(lambda r, h: f"{fmt(r['server_cpu_seconds'] * 1000 / max(1, h['offered']))} ms"),
         ],
     ]
+    heads = [
+        f"{r['server']} ×{r.get('processes', 1)}"
+        + (" + Redis" if r.get("processes", 1) > 1 else "")
+        for r in results
+    ]
     return [
-        f"### Question intake ({r['server']}, one process)",
+        "### Question intake",
         "",
         _when(payload),
         "",
-        markdown_table(["", ""], rows),
+        markdown_table(["", *heads], rows),
         "",
     ]
 
