@@ -142,16 +142,18 @@ def _due_on(question: Question) -> Any:
     )
 
 
-def _item_entry(question: Question) -> dict[str, Any]:
-    """`item_index`'s arguments for a question (its dialogue loaded)."""
+def _item_entry(question: Question, *, moderate_url: str | None = None) -> dict[str, Any]:
+    """`item_index`'s arguments for a question (its dialogue loaded); `moderate_url`: its
+    dialogue's moderation page, when the caller has it already."""
     dialogue = question.dialogue
+    if moderate_url is None:
+        moderate_url = reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
     return {
         "object_id": question.pk,
         "context_kind": "dialogue",
         "context_id": dialogue.pk,
         "context_label": dialogue.topic,
-        "context_url": reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
-        + f"#q-{question.pk}",
+        "context_url": f"{moderate_url}#q-{question.pk}",
         "status": question.status,
         "version": question.version,
         "text": question.body,
@@ -496,7 +498,14 @@ def _questions_create(batch: list[tuple[int, QuestionSubmission, Dialogue]]) -> 
     for question in questions:
         question.position = question.pk
         by_dialogue.setdefault(question.dialogue_id, []).append(question)
-    items_index_new(kind=ITEM_KIND, entries=[_item_entry(q) for q in questions])
+    urls = {
+        d.pk: reverse("livechat:moderate", kwargs={"slug": d.slug})
+        for d in {q.dialogue for q in questions}
+    }
+    items_index_new(
+        kind=ITEM_KIND,
+        entries=[_item_entry(q, moderate_url=urls[q.dialogue_id]) for q in questions],
+    )
     for dialogue_id, created in by_dialogue.items():
         # Created here with every value set and without answers: the staff view comes from
         # these instances rather than from reading them back (a test holds the two equal).

@@ -158,14 +158,16 @@ class InboxConsumer(AsyncWebsocketConsumer):
         return True
 
     async def moderation_event(self, message: dict[str, Any]) -> None:
-        """A broadcast from moderation.realtime: forward it (it carries ids and a staff name)."""
+        """A broadcast from moderation.realtime: forward it (it carries ids and a staff name),
+        one frame per item when it names several (`more`)."""
         if not self.joined:
             return
         if time.monotonic() - self.checked_at > RECHECK_SECONDS and not await self._still_allowed():
             return
-        await self.send(
-            text_data=_dumps({"type": "event", "event": message["event"], "data": message["data"]})
-        )
+        for data in (message["data"], *message.get("more", ())):
+            await self.send(
+                text_data=_dumps({"type": "event", "event": message["event"], "data": data})
+            )
 
     def _rate_check(self) -> None:
         now = time.monotonic()

@@ -112,6 +112,8 @@ def _span_back(origin: list[int], start: int, end: int) -> tuple[int, int]:
     return origin[start], origin[end - 1] + 1
 
 
+# Kept: every text is searched for every term, so a term's key was folded again for each text.
+@functools.lru_cache(maxsize=4096)
 def term_key(term: str) -> str:
     """The folded words of a term ("Lừa  đảo!" → "lua dao"): two terms with one key match the
     same texts."""
@@ -537,6 +539,7 @@ _PREPARED_MAX_CHARS = 2000
 
 class _Prepared(NamedTuple):
     words: tuple[str, ...]
+    head: tuple[str, ...]  # the first NEAR_MAX_WORDS words
     counts: Counter[str]  # word counts of the first NEAR_MAX_WORDS words (the head)
     bits: int  # the head's distinct words that have a bit (_WORD_BITS), one bit each
     others: frozenset[str]  # the head's distinct words met after the table was full
@@ -574,7 +577,7 @@ def _prepare(text: str) -> _Prepared:
     head = words[:NEAR_MAX_WORDS]
     distinct = set(head)
     bits, others = _word_bits(distinct)
-    return _Prepared(words, Counter(head), bits, others, len(head) - len(distinct))
+    return _Prepared(words, head, Counter(head), bits, others, len(head) - len(distinct))
 
 
 _prepare_cached = functools.lru_cache(maxsize=4096)(_prepare)
@@ -605,11 +608,10 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
     texts written from one template (a petition, a campaign) then costs one comparison each,
     not one per earlier text.
     """
-    prepared = _prepare(text)
-    words, count, bits, others, repeats = prepared
+    words, head, count, bits, others, repeats = _prepare(text)
     if not words:
         return None
-    head = words[:NEAR_MAX_WORDS]
+    size = len(head)
     near = len(words) >= NEAR_MIN_WORDS
     # Candidates rank by (similarity, -position): the most similar, then the newest.
     best: tuple[float, int, int] | None = None  # (score, -position, id)
@@ -617,28 +619,31 @@ def _duplicate_match(text: str, earlier: Iterable[tuple[int, str]]) -> tuple[int
     for n, (item_id, other) in enumerate(earlier):
         if n >= MAX_EARLIER:
             break
-        other_words, other_count, other_bits, other_others, other_repeats = _prepared(other)
+        other_words, other_head, other_count, other_bits, other_others, other_repeats = _prepared(
+            other
+        )
         if other_words == words:
             return item_id, 1.0
         if not near or len(other_words) < NEAR_MIN_WORDS:
             continue
-        other_head = other_words[:NEAR_MAX_WORDS]
-        total = len(head) + len(other_head)
+        other_size = len(other_head)
+        total = size + other_size
+        needed = NEAR_RATIO * total  # twice the words in common a near duplicate needs
         # Upper bounds first, so most unrelated texts cost a length test or one word count.
-        if 2 * min(len(head), len(other_head)) < NEAR_RATIO * total:
+        if 2 * min(size, other_size) < needed:
             continue
         # Words in common, counted with multiplicity: the distinct words in common, plus at
         # most the repeats of either text (exactly that when one text repeats no word).
         common = (bits & other_bits).bit_count() + min(repeats, other_repeats)
         if others and other_others:
             common += len(others & other_others)
-        if 2 * common < NEAR_RATIO * total:
+        if 2 * common < needed:
             continue
         if repeats and other_repeats:
             common = _common(count, other_count)
-            if 2 * common < NEAR_RATIO * total:
+            if 2 * common < needed:
                 continue
-        if max(len(head), len(other_head)) > LONG_TEXT_WORDS:
+        if size > LONG_TEXT_WORDS or other_size > LONG_TEXT_WORDS:
             sa, sb = _shingles(head), _shingles(other_head)
             score = len(sa & sb) / len(sa | sb)
             if score >= NEAR_RATIO and (best is None or (score, -n) > best[:2]):

@@ -39,6 +39,18 @@ def inbox_changed(*, kind: str, object_id: int) -> None:
     _announce(ITEM_CHANGED, {"kind": str(kind), "object_id": int(object_id)})
 
 
+def inbox_changed_many(*, kind: str, object_ids: list[int]) -> None:
+    """`inbox_changed` for several items of one kind at once (a batch of questions committed
+    together): one channel-layer message, each open inbox still gets one `item.changed`
+    frame per item."""
+    if len(object_ids) == 1:
+        inbox_changed(kind=kind, object_id=object_ids[0])
+    elif object_ids:
+        _announce_many(
+            ITEM_CHANGED, [{"kind": str(kind), "object_id": int(pk)} for pk in object_ids]
+        )
+
+
 def claim_changed(
     *,
     kind: str,
@@ -69,15 +81,27 @@ def _announce(event: str, data: dict[str, Any]) -> None:
         _send(event, data)
 
 
-def _send(event: str, data: dict[str, Any]) -> None:
+def _announce_many(event: str, datas: list[dict[str, Any]]) -> None:
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _send(event, datas[0], more=datas[1:]))
+    else:
+        _send(event, datas[0], more=datas[1:])
+
+
+def _send(event: str, data: dict[str, Any], *, more: list[dict[str, Any]] | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message: dict[str, Any] = {"type": MESSAGE, "event": event, "data": data}
+    if more:
+        # The same event for further items, forwarded as one frame each (InboxConsumer).
+        message["more"] = more
     # Never waits for Redis (a stopped or hung Redis must not hold up the decision's request);
     # best-effort by design: the page re-reads the database.
     group_send_soon(
         GROUP,
-        {"type": MESSAGE, "event": event, "data": data},
-        what=f"moderation inbox broadcast {event} {data}",
+        message,
+        what=f"moderation inbox broadcast {event} {data}"
+        + (f" and {len(more)} more" if more else ""),
         layer=layer,
     )

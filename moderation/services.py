@@ -231,7 +231,7 @@ def items_index_new(*, kind: str, entries: list[dict[str, Any]]) -> list[Item]:
     Each entry holds `item_index`'s arguments but `kind`, `recent_texts` and `new`. The flags
     are the ones `item_index` would give the objects one after the other: an entry's earlier
     texts are the batch's entries before it (same context), then the stored ones. No
-    permission of its own; rings `item.changed` per object after commit.
+    permission of its own; rings `item.changed` per object after commit, in one message.
     """
     recent: dict[tuple[str, int], list[tuple[int, str]]] = {}
     items = []
@@ -252,8 +252,14 @@ def items_index_new(*, kind: str, entries: list[dict[str, Any]]) -> list[Item]:
             *recent[context][: DUPLICATE_WINDOW - 1],
         ]
     Item.objects.bulk_create(items)
-    for item in items:
-        _inbox_changed(kind, item.object_id)
+    object_ids = [item.object_id for item in items]
+
+    def ring() -> None:
+        from moderation.realtime import inbox_changed_many
+
+        inbox_changed_many(kind=kind, object_ids=object_ids)
+
+    transaction.on_commit(ring)
     return items
 
 

@@ -327,6 +327,23 @@ async def test_moderators_see_item_changed_when_the_inbox_changes(moderator, mod
         await b.disconnect()
 
 
+async def test_items_changed_together_reach_the_inbox_as_one_frame_each(moderator):
+    # A batch of questions committed together rings once; the browser still gets one
+    # `item.changed` per item, in order.
+    a, _ = await ws_open(moderator)
+    try:
+        await database_sync_to_async(realtime.inbox_changed_many)(
+            kind="question", object_ids=[7, 8, 9]
+        )
+        frames = [await next_event(a) for _ in range(3)]
+        assert [(f["event"], f["data"]) for f in frames] == [
+            ("item.changed", {"kind": "question", "object_id": n}) for n in (7, 8, 9)
+        ]
+        assert await a.receive_nothing(timeout=0.05)
+    finally:
+        await a.disconnect()
+
+
 # --- who may connect -----------------------------------------------------------------------
 
 
