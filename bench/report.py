@@ -134,8 +134,7 @@ def intake_section(payload: dict[str, Any]) -> list[str]:
         ],
     ]
     heads = [
-        f"{r['server']} ×{r.get('processes', 1)}"
-        + (" + Redis" if r.get("processes", 1) > 1 else "")
+        f"{SERVER_LABELS.get(r['server'], r['server'])} ×{r.get('processes', 1)} + Redis"
         for r in results
     ]
     return [

@@ -4,6 +4,7 @@ domain errors become `{"error": {"code", "message", "fields"}}` with the right s
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -100,6 +101,17 @@ def _refuse_forged_requests(run: Callable[..., HttpResponse]) -> Callable[..., H
     """Every operation, before validation and authentication: a state-changing request must
     be JSON and must not come from a foreign Origin (consult.security.api_request_refusal
     says why this is the API's CSRF protection; docs/security.md)."""
+
+    if inspect.iscoroutinefunction(run):  # an asynchronous endpoint: ninja awaits its run
+
+        @functools.wraps(run)
+        async def guarded_async(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            refusal = api_request_refusal(request)
+            if refusal is not None:
+                return refusal
+            return await run(request, *args, **kwargs)
+
+        return guarded_async  # type: ignore[return-value]
 
     @functools.wraps(run)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
