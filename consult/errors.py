@@ -84,3 +84,15 @@ class TooMany(DomainError):
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = max(1, int(retry_after))
+
+
+class Busy(DomainError):
+    """The server is taking more than it can commit right now; nothing was done. Retry after
+    `retry_after` seconds (a retry with the same request_id is safe)."""
+
+    code = "busy"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))

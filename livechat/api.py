@@ -359,14 +359,25 @@ def dialogue_detail(request: HttpRequest, slug: str) -> Any:
 
 @router.post(
     "/dialogues/{slug}/questions",
-    response={201: SubmittedOut, 200: SubmittedOut, 409: ErrorOut, 429: ErrorOut, **PUBLIC_ERRORS},
+    response={
+        201: SubmittedOut,
+        200: SubmittedOut,
+        409: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+        **PUBLIC_ERRORS,
+    },
     summary="Gửi câu hỏi / Send a question",
     description="Công dân gửi câu hỏi khi cuộc đối thoại đã thông báo hoặc đang diễn ra; câu hỏi "
     "chờ Ban Biên tập duyệt. Cần `consent: true` và một `email` hoặc `phone`. Trả về 201 với mã "
     "theo dõi. Gửi lại cùng `request_id` (khi mạng chập chờn) trả về 200 với cùng câu hỏi, không "
-    "tạo câu hỏi thứ hai. 409 `not_accepting` khi không nhận câu hỏi; 429 kèm `Retry-After`. — "
+    "tạo câu hỏi thứ hai. 409 `not_accepting` khi không nhận câu hỏi; 429 kèm `Retry-After`; 503 "
+    "`busy` kèm `Retry-After` khi máy chủ đang nhận quá nhiều câu hỏi cùng lúc (chưa làm gì; gửi "
+    "lại với cùng `request_id`). — "
     "A citizen's question (pending until a moderator approves it). A retry with the same "
-    "`request_id` returns 200 with the same body (its current `status`) and creates nothing.",
+    "`request_id` returns 200 with the same body (its current `status`) and creates nothing. "
+    "503 `busy` with `Retry-After`: more questions are waiting than the server can commit now; "
+    "nothing was done, send it again with the same `request_id`.",
 )
 async def question_submit(request: HttpRequest, slug: str, payload: QuestionIn) -> Any:
     # Asynchronous so that the questions arriving together commit as one batch (livechat.intake;

@@ -26,8 +26,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
+from django.utils.translation import gettext as _
 
+from consult.errors import Busy
 from livechat import services
 from livechat.models import Question
 from livechat.services import QuestionSubmission, SubmitOutcome
@@ -37,6 +39,13 @@ logger = logging.getLogger(__name__)
 # At most this many questions per transaction: bounds a batch's time (and so the wait of the
 # submissions behind it) and the size of its statements.
 BATCH_MAX = 100
+
+# At most this many questions wait in one process; past it a question is refused at once with
+# 503 `busy` and Retry-After, and nothing is done. A burst beyond what the process can commit
+# then costs the askers a retry (the page retries with the same request_id) instead of
+# growing a queue whose every request holds a socket and waits longer and longer.
+QUEUE_MAX = 2000
+BUSY_RETRY_AFTER = 2
 
 # The lead handed to a waiting submission, in place of its outcome.
 _LEAD = object()
@@ -62,13 +71,19 @@ async def question_submit(submission: QuestionSubmission) -> tuple[Question, boo
 
     Anyone may call it (the API does, after `services.question_fields_clean`). Returns
     (question, created) once its batch has committed, or raises what this question met
-    (NotFound, Conflict, TooMany; a database error fails the batch's every question). Emits
+    (NotFound, Conflict, TooMany; a database error fails the batch's every question), or Busy
+    at once when QUEUE_MAX questions are already waiting in this process. Emits
     what `services.questions_submit` emits, once per batch.
     """
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
     if queue is None:
         queue = _queues[loop] = _Queue()
+    if len(queue.waiting) >= QUEUE_MAX:
+        raise Busy(
+            _("Hệ thống đang nhận quá nhiều câu hỏi cùng lúc. Vui lòng gửi lại sau giây lát."),
+            retry_after=BUSY_RETRY_AFTER,
+        )
     me = _Waiting(submission, loop.create_future())
     queue.waiting.append(me)
     if queue.leading:
@@ -87,6 +102,13 @@ async def question_submit(submission: QuestionSubmission) -> tuple[Question, boo
     queue.leading = True
     await _lead(queue)
     return _outcome(me.future.result())
+
+
+def question_submit_blocking(submission: QuestionSubmission) -> tuple[Question, bool]:
+    """`question_submit` for synchronous code (the live page's question form): under the ASGI
+    server the submission joins the process's queue on the server's loop, and a batch it leads
+    runs in this very thread; elsewhere (a test client, a script) it commits on its own."""
+    return async_to_sync(question_submit)(submission)
 
 
 def _outcome(outcome: SubmitOutcome) -> tuple[Question, bool]:

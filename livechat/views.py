@@ -21,16 +21,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consult import rules
-from consult.errors import Conflict, DomainError, Invalid, NotFound, TooMany
+from consult.errors import Busy, Conflict, DomainError, Invalid, NotFound, TooMany
 from consult.templatetags.consult_tags import iso, vn_time
 from consult.text import fold
-from livechat import exports, page_selectors, selectors, services
+from livechat import exports, intake, page_selectors, selectors, services
 from livechat.consumers import VOTER_COOKIE
 from livechat.forms import QuestionForm, TrackForm
 from livechat.models import Dialogue, Question
@@ -177,7 +177,8 @@ def _detail_context(dialogue: Dialogue) -> dict[str, Any]:
 def dialogue_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The public live page (the transcript once the dialogue is over) and its question form.
 
-    A question POST calls `question_submit` and redirects to the tracking page (PRG); the same
+    A question POST is committed through the process's question queue (livechat.intake, as the
+    API's) and redirects to the tracking page (PRG); the same
     `request_id` twice finds the first question, so a double submit creates nothing more.
     """
     dialogue = selectors.dialogue_get(slug=slug, viewer=request.user)
@@ -189,15 +190,22 @@ def dialogue_detail(request: HttpRequest, slug: str) -> HttpResponse:
         form = QuestionForm(request.POST)
         form.is_valid()  # only to set up the bound form; the service validates
         try:
-            question, _created = services.question_submit(
-                dialogue_id=dialogue.pk, client_ip=_client_ip(request), **form.service_kwargs()
+            # Through the process's queue, so the questions sent together through the page and
+            # the API commit together (livechat.intake).
+            question, _created = intake.question_submit_blocking(
+                services.QuestionSubmission(
+                    fields=services.question_fields_clean(**form.service_kwargs()),
+                    dialogue=dialogue,
+                    client_ip=_client_ip(request),
+                    language=translation.get_language(),
+                )
             )
         except Invalid as exc:
             others = form.errors_attach(exc)
             form_error = " ".join([exc.message, *others])
             status = 400
-        except TooMany as exc:
-            form_error, status, retry_after = exc.message, 429, exc.retry_after
+        except (TooMany, Busy) as exc:
+            form_error, status, retry_after = exc.message, exc.status, exc.retry_after
         except Conflict as exc:
             form_error, status = exc.message, 409
         else:

@@ -362,3 +362,51 @@ def test_a_burst_through_a_real_server_commits_every_question_once(dialogue):
     assert set(Question.objects.filter(dialogue=dialogue).values_list("pk", flat=True)) == ids
     seqs = sorted(DialogueEvent.objects.filter(dialogue=dialogue).values_list("seq", flat=True))
     assert seqs == list(range(1, n + 1))
+
+
+# --- a full queue refuses at once -------------------------------------------------------------
+
+
+def test_a_full_queue_refuses_through_the_api_with_503_and_retry_after(dialogue, monkeypatch):
+    from django.test import Client
+
+    monkeypatch.setattr(intake, "QUEUE_MAX", 0)
+    response = Client().post(
+        f"/api/v1/dialogues/{dialogue.slug}/questions",
+        json.dumps({**QUESTION_DEFAULTS, "request_id": "busy-1"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == str(intake.BUSY_RETRY_AFTER)
+    assert response.json()["error"]["code"] == "busy"
+    assert not Question.objects.exists()
+
+
+def test_a_full_queue_refuses_the_page_form_with_503_and_keeps_what_was_typed(
+    dialogue, monkeypatch
+):
+    from django.test import Client
+
+    monkeypatch.setattr(intake, "QUEUE_MAX", 0)
+    form = {**QUESTION_DEFAULTS, "consent": "on", "request_id": "f" * 32}
+    response = Client().post(dialogue.get_absolute_url(), form)
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(intake.BUSY_RETRY_AFTER)
+    page = response.content.decode()
+    assert "quá nhiều câu hỏi cùng lúc" in page
+    assert QUESTION_DEFAULTS["body"] in page  # nothing typed is lost
+    assert not Question.objects.exists()
+
+
+def test_the_page_form_commits_through_the_queue(dialogue, monkeypatch):
+    from django.test import Client
+
+    seen: list[int] = []
+    real = services.questions_submit
+    monkeypatch.setattr(
+        services, "questions_submit", lambda subs: seen.append(len(subs)) or real(subs)
+    )
+    form = {**QUESTION_DEFAULTS, "consent": "on", "request_id": "e" * 32}
+    response = Client().post(dialogue.get_absolute_url(), form)
+    assert response.status_code == 302 and seen == [1]
+    assert Question.objects.filter(dialogue=dialogue, request_id="e" * 32).exists()
