@@ -16,8 +16,10 @@ def _when(payload: dict[str, Any]) -> str:
     quick = " (quick run)" if payload.get("quick") else ""
     machine = payload.get("machine")
     machine = machine if isinstance(machine, dict) else {}
+    # The machines of one workplace differ (AMD or Intel cores): each section names its own.
+    cpu = f"{machine['nproc']} × {machine['cpu']}, " if machine.get("cpu") else ""
     return (
-        f"_{payload['when']}{quick}, {payload.get('database', '-')}, load average "
+        f"_{payload['when']}{quick}, {cpu}{payload.get('database', '-')}, load average "
         f"{machine.get('load_average', '-')} at the start, "
         f"{machine.get('load_average_at_end', '-')} at the end (2 cores shared with other "
         "work)._"
@@ -212,7 +214,7 @@ def render() -> str:
             machine = machine or payload["machine"]
         lines += section(payload)
     if machine is not None:
-        lines.insert(2, f"Machine: {machine_line(machine)}.")
+        lines.insert(2, f"Machine of the first section: {machine_line(machine)}.")
         lines.insert(3, "")
     lines.append(END)
     return "\n".join(lines)
