@@ -451,7 +451,10 @@ def questions_submit(submissions: Sequence[QuestionSubmission]) -> list[SubmitOu
     for i, first in repeats:
         earliest = outcomes[first]
         outcomes[i] = (earliest[0], False) if isinstance(earliest, tuple) else earliest
-    return [outcome for outcome in outcomes if outcome is not None]
+    done = [outcome for outcome in outcomes if outcome is not None]
+    if len(done) != len(submissions):  # every branch above answers its submission
+        raise RuntimeError("questions_submit left a submission without an answer")
+    return done
 
 
 def _questions_insert(
