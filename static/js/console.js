@@ -131,11 +131,19 @@
     pendingDoc = stale ? doc : null;
   }
 
+  // Throttled, not debounced (as in inbox.js): during a burst of questions a timer restarted by
+  // every event would never fire. The first event schedules one fetch, later ones share it; one
+  // fetch at a time, and an event during a fetch asks for one more after it.
   var actedOn;
+  var fetching = false;
+  var refetch = false;
   function refresh(acted) {
     if (acted) actedOn = acted;
-    window.clearTimeout(refreshTimer);
+    if (refreshTimer !== null) return;
     refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      if (fetching) { refetch = true; return; }
+      fetching = true;
       fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
@@ -144,7 +152,11 @@
           actedOn = undefined;
           apply(new DOMParser().parseFromString(html, "text/html"), false, mine);
         })
-        .catch(function () { /* the next event or reconnect tries again */ });
+        .catch(function () { /* the next event or reconnect tries again */ })
+        .then(function () {
+          fetching = false;
+          if (refetch) { refetch = false; refresh(); }
+        });
     }, 250);
   }
 

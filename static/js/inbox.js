@@ -515,11 +515,21 @@
     return l && l.contains(active) && typing(active);
   }
 
+  // Throttled, not debounced: during a burst (questions arriving many times a second) a timer
+  // restarted by every event would never fire, and the list would stay stale until the burst
+  // ends. The first event schedules one fetch; the events before it fires share it; one fetch
+  // at a time, and an event during a fetch asks for one more after it.
+  var fetching = false;
+  var refetch = false;
+
   function refresh() {
-    window.clearTimeout(refreshTimer);
+    if (refreshTimer !== null) return;
     refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
       if (busy()) { refreshPending = true; return; }
+      if (fetching) { refetch = true; return; }
       refreshPending = false;
+      fetching = true;
       fetch(fragmentUrl(), { credentials: "same-origin", headers: { "Accept": "text/html", "X-Requested-With": "fetch" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
@@ -527,7 +537,11 @@
           if (busy()) { refreshPending = true; return; }
           swap(html);
         })
-        .catch(function () { /* the next event or reconnect tries again */ });
+        .catch(function () { /* the next event or reconnect tries again */ })
+        .then(function () {
+          fetching = false;
+          if (refetch) { refetch = false; refresh(); }
+        });
     }, 300);
   }
 
