@@ -77,6 +77,7 @@ def _console_labels() -> dict[str, str]:
         "connected": _("Đang cập nhật trực tiếp"),
         "retrying": _("Mất kết nối, đang thử kết nối lại…"),
         "submitted": _("Có câu hỏi mới chờ duyệt: %s"),
+        "submitted_more": _("và %s câu hỏi khác"),
         "on_air": _("Câu hỏi %s vừa được đưa lên sóng"),
         "forwarded": _("Câu hỏi %s vừa được chuyển lãnh đạo"),
         "done": _("Đã thực hiện thao tác với câu hỏi %s."),

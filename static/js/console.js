@@ -42,6 +42,23 @@
     window.setTimeout(function () { announcer.textContent = message; }, 50);
   }
 
+  // New questions are announced once a second at most, together ("#12, #13 và 5 câu hỏi
+  // khác"): during a burst one announcement per question would flood a screen reader.
+  var submittedIds = [];
+  var submittedTimer = null;
+  function announceSubmitted(id) {
+    submittedIds.push("#" + id);
+    if (submittedTimer !== null) return;
+    submittedTimer = window.setTimeout(function () {
+      submittedTimer = null;
+      var more = submittedIds.length - 5;
+      var message = text.submitted.replace("%s", submittedIds.slice(0, 5).join(", "));
+      if (more > 0 && text.submitted_more) message += " " + text.submitted_more.replace("%s", more);
+      submittedIds = [];
+      say(message);
+    }, 1000);
+  }
+
   function show(message, isError) {
     if (!feedback) return;
     var p = document.createElement("p");
@@ -187,7 +204,7 @@
       lastSeq = frame.seq;
       retries = 0;
       var q = frame.data && frame.data.question;
-      if (frame.event === "question.submitted" && q && text.submitted) say(text.submitted.replace("%s", "#" + q.id));
+      if (frame.event === "question.submitted" && q && text.submitted) announceSubmitted(q.id);
       if (frame.event === "question.on_air" && q && text.on_air) say(text.on_air.replace("%s", "#" + q.id));
       if (frame.event === "question.forwarded" && q && text.forwarded) say(text.forwarded.replace("%s", "#" + q.id));
       refresh();
