@@ -500,10 +500,31 @@ def _console_action(request: HttpRequest, dialogue: Dialogue) -> int:
     return qid
 
 
+# Cards per console column and page. A burst leaves thousands of questions pending; every card
+# on one page made the console 12 MB and 2 s to render with 2,000, and the page's script fetches
+# it again as questions arrive. The column's heading counts them all.
+CONSOLE_PAGE_SIZE = 50
+
+
+def _console_column(
+    request: HttpRequest, key: str, title: str, questions: list[Question]
+) -> dict[str, Any]:
+    param = f"page_{key}"
+    page = Paginator(questions, CONSOLE_PAGE_SIZE).get_page(request.GET.get(param))
+    return {
+        "key": key,
+        "title": title,
+        "total": len(questions),
+        "questions": page.object_list,
+        "page": page,
+        "param": param,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def moderate(request: HttpRequest, slug: str) -> HttpResponse:
-    """The moderator console: every question by column, each action a real form carrying the
+    """The moderator console: every question by column (CONSOLE_PAGE_SIZE cards per page), each action a real form carrying the
     question's version, so a stale form meets a conflict instead of undoing someone's work."""
     dialogue = selectors.dialogue_get(slug=slug, viewer=request.user)
     rules.require(request.user, VIEW_STAFF_QUEUE, dialogue)
@@ -519,7 +540,8 @@ def moderate(request: HttpRequest, slug: str) -> HttpResponse:
             anchor = f"#q-{qid}" if qid else ""
         except NotFound as exc:
             messages.error(request, exc.message)
-        return redirect(url + anchor)
+        # Back to the same pages of the columns (the forms post to the page's own address).
+        return redirect(url + (f"?{request.GET.urlencode()}" if request.GET else "") + anchor)
     seq = page_selectors.dialogue_staff_seq(dialogue_id=dialogue.pk)
     columns = page_selectors.console_columns(dialogue=dialogue, viewer=request.user)
     column_titles = {
@@ -536,7 +558,7 @@ def moderate(request: HttpRequest, slug: str) -> HttpResponse:
             "dialogue": dialogue,
             "seq": seq,
             "columns": [
-                {"key": key, "title": column_titles[key], "questions": columns[key]}
+                _console_column(request, key, column_titles[key], columns[key])
                 for key in page_selectors.CONSOLE_COLUMNS
             ],
             "can_moderate": rules.has_perm(request.user, MODERATE_QUESTION, dialogue),

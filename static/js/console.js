@@ -161,7 +161,7 @@
       refreshTimer = null;
       if (fetching) { refetch = true; return; }
       fetching = true;
-      fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      fetch(window.location.pathname + window.location.search, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) return;

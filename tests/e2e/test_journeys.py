@@ -342,6 +342,13 @@ def test_the_inbox_and_the_console_follow_a_burst_of_questions_while_it_lasts(
     assert any(
         t.startswith("Có câu hỏi mới chờ duyệt: #") and "câu hỏi khác" in t for t in announced
     ), announced
+    # More than a page of pending questions: the column pages, and the page stays accessible.
+    console.reload()
+    pages = console.locator("#col-pending nav.pagination")
+    pages.wait_for()
+    assert "Câu 1–50 trong" in pages.inner_text()
+    assert console.locator("#col-pending li.console-card").count() == 50
+    _axe_clean(console)
 
 
 def test_leader_answers_the_question_on_air(world, leader_user, asgi_server, artifacts, browser):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consult.models import Leader
-from livechat import services
+from livechat import services, views
 from livechat.consumers import VOTER_COOKIE
 from livechat.models import Answer, Dialogue, Question
 from moderation.models import AuditEntry, RejectionReason
@@ -560,6 +560,58 @@ def test_moderator_console_shows_columns_and_contacts(dialogue, moderator):
     assert QUESTION_DEFAULTS["email"] in page  # staff see how to reach the asker
     assert f'name="version" value="{pending.version}"' in page
     assert "kind=question" in page  # the audit log link
+
+
+def _pending_many(dialogue: Dialogue, n: int) -> list[Question]:
+    submissions = [
+        services.QuestionSubmission(
+            fields=services.question_fields_clean(
+                **{**QUESTION_DEFAULTS, "body": f"Câu hỏi chờ duyệt số {i} về cấp điện?"}
+            ),
+            dialogue_id=dialogue.pk,
+        )
+        for i in range(n)
+    ]
+    return [outcome[0] for outcome in services.questions_submit(submissions)]
+
+
+def _console_cards(page: str, column: str) -> list[int]:
+    section = page[page.index(f'id="col-{column}"') :]
+    section = section[: section.index("</section>")]
+    return [int(n) for n in re.findall(r'<li class="card console-card[^"]*" id="q-(\d+)"', section)]
+
+
+def test_console_columns_show_a_page_of_cards_and_count_them_all(dialogue, moderator):
+    # A burst leaves thousands pending: one page of cards per column, the heading counts all.
+    questions = _pending_many(dialogue, views.CONSOLE_PAGE_SIZE * 2 + 20)
+    url = reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
+    client = _client(moderator)
+    page = client.get(url).content.decode()
+    total = len(questions)
+    assert _console_cards(page, "pending") == [q.pk for q in questions[: views.CONSOLE_PAGE_SIZE]]
+    assert f"Chờ duyệt ({total})" in page
+    assert f"Câu 1–{views.CONSOLE_PAGE_SIZE} trong {total}" in page
+    assert 'href="?page_pending=2#col-pending" rel="next"' in page
+    last = client.get(url, {"page_pending": 3}).content.decode()
+    assert _console_cards(last, "pending") == [
+        q.pk for q in questions[views.CONSOLE_PAGE_SIZE * 2 :]
+    ]
+    assert f"Chờ duyệt ({total})" in last
+    assert 'rel="next"' not in last[last.index('id="col-pending"') :][:5000]
+
+
+def test_a_console_action_returns_to_the_same_page_of_the_column(dialogue, moderator):
+    questions = _pending_many(dialogue, views.CONSOLE_PAGE_SIZE + 5)
+    target = questions[-1]  # on the second page
+    url = reverse("livechat:moderate", kwargs={"slug": dialogue.slug})
+    response = _client(moderator).post(
+        f"{url}?page_pending=2",
+        {"action": "approve", "question_id": target.pk, "version": target.version},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?page_pending=2#q-{target.pk}"
+    target.refresh_from_db()
+    assert target.status == Question.Status.PUBLISHED
 
 
 def test_moderator_can_approve_through_the_form(dialogue, moderator):
