@@ -116,6 +116,35 @@ def dialogue_with_questions(n: int) -> Any:
     return dialogue
 
 
+def dialogue_with_pending(n: int) -> tuple[Any, Any]:
+    """A live dialogue with n questions pending, sent through the intake service (as a burst
+    leaves it: inbox items, events), and a moderator."""
+    from consult.models import User
+    from livechat import services
+
+    dialogue = dialogue_with_questions(0)
+    moderator = User.objects.create_user(
+        username=f"bench-c-{uuid.uuid4().hex[:8]}", role="moderator"
+    )
+    submissions = [
+        services.QuestionSubmission(
+            fields=services.question_fields_clean(
+                asker_name=f"Lê Thị Lan {i}",
+                locality="Xã Hòa Bình",
+                email=f"burst{i}@example.vn",
+                body=f"Câu hỏi số {i} gửi trong đợt cao điểm: lịch tiếp nhận hồ sơ đất đai "
+                "ở bộ phận một cửa cấp xã có thay đổi trong tháng này không?",
+                consent=True,
+            ),
+            dialogue_id=dialogue.pk,
+        )
+        for i in range(n)
+    ]
+    for start in range(0, n, 100):
+        services.questions_submit(submissions[start : start + 100])
+    return dialogue, moderator
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from django.test import Client
     from django.urls import reverse
@@ -124,6 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from drafts.models import Comment
     from livechat import selectors
     from livechat.consumers import _dumps
+    from moderation.models import Item
 
     articles = args.reads_articles or (100 if args.quick else 500)
     comments = args.reads_comments or (2000 if args.quick else 10000)
@@ -135,6 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"bench-reads-{uuid.uuid4().hex[:8]}", comments, articles, published_only=True
     )
     dialogue = dialogue_with_questions(n_questions)
+    burst, console_moderator = dialogue_with_pending(n_questions)
     client = Client()
     try:
         draft_url = reverse("drafts:draft-detail", kwargs={"slug": draft.slug})
@@ -209,7 +240,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 **_timed(live_page, runs),
             }
         )
+        # After a burst: the moderator console of a dialogue with n questions pending, the page
+        # its script fetches again as questions keep arriving.
+        console_url = reverse("livechat:moderate", kwargs={"slug": burst.slug})
+        staff = Client()
+        staff.force_login(console_moderator)
+
+        def console_page() -> int:
+            response = staff.get(console_url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{response.status_code} from the console")
+            return len(response.content)
+
+        rows.append(
+            {
+                "read": f"moderator console, {n_questions:,} questions pending (after a burst)",
+                "target_ms": None,
+                **_timed(console_page, runs),
+            }
+        )
     finally:
+        Item.objects.filter(kind="question", context_id=burst.pk).delete()
+        burst.questions.all().delete()
+        burst.delete()
+        console_moderator.delete()
         Comment.objects.filter(draft=draft).delete()
         draft.delete()
         dialogue.questions.all().delete()
