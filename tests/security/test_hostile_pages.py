@@ -33,6 +33,8 @@ from drafts import services as draft_services
 from drafts.models import Comment, Draft, DraftNode
 from livechat import services
 from livechat.models import Dialogue, Question
+from livechat.page_selectors import CONSOLE_COLUMNS, console_columns
+from livechat.views import CONSOLE_PAGE_SIZE
 from tests.conftest import QUESTION_DEFAULTS, make_dialogue
 from tests.e2e.conftest import DESKTOP, browser_require
 from tests.e2e.conftest import browser as chromium  # noqa: F401 -- the e2e fixture, as "chromium"
@@ -302,6 +304,22 @@ def pages_walk(page: Any, url: str, seen: dict[str, list], *, where: str) -> str
     return text
 
 
+def console_walk(page: Any, url: str, seen: dict[str, list]) -> str:
+    """Opens the moderator console and every further page of each of its columns; checks each
+    and returns all their text."""
+    page.goto(url)
+    page_check(page, seen, [], where="moderator console")
+    text = squash(page.evaluate("document.body.textContent"))
+    for key in CONSOLE_COLUMNS:
+        number = 1
+        while page.locator(f'#col-{key} a[rel="next"]').count() and number < 100:
+            number += 1
+            page.goto(f"{url}?page_{key}={number}")
+            page_check(page, seen, [], where=f"moderator console, {key} page {number}")
+            text += squash(page.evaluate("document.body.textContent"))
+    return text
+
+
 def _approve_over_http(page: Any, base_url: str, question_id: int, leader_id: int) -> None:
     """The moderator (this page's session) approves a question and posts an answer through the
     JSON API of the server, so the server rings its own channel layer for the live page."""
@@ -343,8 +361,14 @@ def test_visitor_and_staff_pages_render_hostile_text_escaped_and_run_nothing(
     viewer.goto(f"{base}/dialogues/{w.dialogue.slug}/")
     page_check(viewer, viewer_seen, w.texts["live"], where="live page")
     mod_ctx, mod, mod_seen = page_new(browser, base, moderator)
-    mod.goto(f"{base}/dialogues/{w.dialogue.slug}/moderate/")
-    page_check(mod, mod_seen, w.texts["console"], where="moderator console")
+    console_url = f"{base}/dialogues/{w.dialogue.slug}/moderate/"
+    shown = console_walk(mod, console_url, mod_seen)
+    assert [t for t in w.texts["console"] if squash(t) not in shown] == []
+    # The console stays open on the page of the published column where the late question will
+    # land once approved (the last place in the queue).
+    published = console_columns(dialogue=w.dialogue, viewer=moderator)["published"]
+    mod.goto(f"{console_url}?page_published={len(published) // CONSOLE_PAGE_SIZE + 1}")
+    page_check(mod, mod_seen, [], where="moderator console, published")
     viewer.wait_for_timeout(500)  # the socket is open and resumed
     _approve_over_http(mod, base, w.late.pk, w.dialogue.chair_id)
     late = viewer.locator(f"#q-{w.late.pk}")
