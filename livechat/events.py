@@ -161,10 +161,7 @@ def events_append(
                 public_data=_as_stored(public_data),
             )
         )
-    if len(appended) == 1:
-        appended[0].save(force_insert=True)
-    else:
-        DialogueEvent.objects.bulk_create(appended)
+    DialogueEvent.objects.bulk_create(appended)
     transaction.on_commit(lambda: doorbell_ring(*appended))
     return appended
 

@@ -43,12 +43,8 @@ def inbox_changed_many(*, kind: str, object_ids: list[int]) -> None:
     """`inbox_changed` for several items of one kind at once (a batch of questions committed
     together): one channel-layer message, each open inbox still gets one `item.changed`
     frame per item."""
-    if len(object_ids) == 1:
-        inbox_changed(kind=kind, object_id=object_ids[0])
-    elif object_ids:
-        _announce_many(
-            ITEM_CHANGED, [{"kind": str(kind), "object_id": int(pk)} for pk in object_ids]
-        )
+    if object_ids:
+        _announce(ITEM_CHANGED, *({"kind": str(kind), "object_id": int(pk)} for pk in object_ids))
 
 
 def claim_changed(
@@ -74,28 +70,21 @@ def claim_changed(
     )
 
 
-def _announce(event: str, data: dict[str, Any]) -> None:
+def _announce(event: str, data: dict[str, Any], *more: dict[str, Any]) -> None:
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _send(event, data))
+        transaction.on_commit(lambda: _send(event, data, *more))
     else:
-        _send(event, data)
+        _send(event, data, *more)
 
 
-def _announce_many(event: str, datas: list[dict[str, Any]]) -> None:
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _send(event, datas[0], more=datas[1:]))
-    else:
-        _send(event, datas[0], more=datas[1:])
-
-
-def _send(event: str, data: dict[str, Any], *, more: list[dict[str, Any]] | None = None) -> None:
+def _send(event: str, data: dict[str, Any], *more: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     message: dict[str, Any] = {"type": MESSAGE, "event": event, "data": data}
     if more:
         # The same event for further items, forwarded as one frame each (InboxConsumer).
-        message["more"] = more
+        message["more"] = list(more)
     # Never waits for Redis (a stopped or hung Redis must not hold up the decision's request);
     # best-effort by design: the page re-reads the database.
     group_send_soon(

@@ -124,11 +124,13 @@ def _flag_codes(flags: list[dict[str, Any]]) -> str:
     return f" {' '.join(codes)} " if codes else ""
 
 
-def _inbox_changed(kind: str, object_id: int) -> None:
-    def ring() -> None:
-        from moderation.realtime import inbox_changed
+def _inbox_changed(kind: str, *object_ids: int) -> None:
+    """After commit, one `item.changed` message for these items (one or a batch)."""
 
-        inbox_changed(kind=kind, object_id=object_id)
+    def ring() -> None:
+        from moderation.realtime import inbox_changed_many
+
+        inbox_changed_many(kind=kind, object_ids=list(object_ids))
 
     transaction.on_commit(ring)
 
@@ -252,14 +254,7 @@ def items_index_new(*, kind: str, entries: list[dict[str, Any]]) -> list[Item]:
             *recent[context][: DUPLICATE_WINDOW - 1],
         ]
     Item.objects.bulk_create(items)
-    object_ids = [item.object_id for item in items]
-
-    def ring() -> None:
-        from moderation.realtime import inbox_changed_many
-
-        inbox_changed_many(kind=kind, object_ids=object_ids)
-
-    transaction.on_commit(ring)
+    _inbox_changed(kind, *(item.object_id for item in items))
     return items
 
 
